@@ -1,0 +1,65 @@
+"""Agenda items: the numbered points after a ``Дневен ред`` heading."""
+from __future__ import annotations
+
+import re
+
+from extract.document import Document
+
+_HEADING = re.compile(r"(?:при\s+(?:следния|следният|следващия)\s+)?д\s?н\s?е\s?в\s?е\s?н\s+р\s?е\s?д|\bточки\s+от\s+дневния\s+ред|следния\s+дневен\s+ред|"
+                      r"проект\s+за\s+дневен\s+ред|със\s+следния\s+дневен\s+ред", re.I)
+_ITEM = re.compile(r"^[ \t]*(?:т\.\s*|точка\s+)?(?P<number>\d{1,2})(?:\s?[.)]|\s?[-–]\s)\s*(?P<text>\S.*)$", re.M)
+_STOP = re.compile(r"^\s*(?:по\s+т(?:\.|очка)\s*\d|по\s+(?:първа|втора|трета|четвърта|пета|шеста)\s+точка|"
+                   r"р\s?е\s?ш\s?е\s?н\s?и\s?е|гласували|председател(?:ят|стващ)?\b.{0,30}(?:откри|предложи)|"
+                   r"дневният\s+ред\s+(?:беше|бе|се)\s+(?:приет|гласуван)|заседанието\s+(?:бе|беше)\s+открито)", re.I | re.M)
+
+
+def _continuation_ok(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not _ITEM.match(line) and not _STOP.match(line) and \
+        (stripped[0].islower() or stripped[0] in "„\"(" or stripped.startswith(("Докладва", "Вносител", "Докладчик")))
+
+
+def extract_agenda(doc: Document) -> list[dict]:
+    """Agenda items in order, each with its number and text (continuation lines joined)."""
+    for heading in _HEADING.finditer(doc.text):
+        items = _items_after(doc, heading.end())
+        if items:
+            return items
+    return []
+
+
+def _items_after(doc: Document, cursor: int) -> list[dict]:
+    text = doc.text
+    items: list[dict] = []
+    expected = 1
+    blank_run = 0
+    first = _ITEM.search(text, cursor, cursor + 400)
+    if not first or first["number"] != "1":
+        return []
+    stop = _STOP.search(text, first.end())
+    limit = stop.start() if stop else len(text)
+    for line_match in re.finditer(r"[^\n]*\n?", text[cursor:limit]):
+        line = line_match.group(0).rstrip("\n")
+        line_start = cursor + line_match.start()
+        if not line.strip():
+            blank_run += 1
+            if blank_run >= 3 and items:
+                break
+            continue
+        item = _ITEM.match(line)
+        if item and int(item["number"]) == expected:
+            start = line_start + item.start("text")
+            end = line_start + len(line.rstrip())
+            items.append({"number": item["number"], "start": start, "end": end})
+            expected += 1
+            blank_run = 0
+        elif items and blank_run == 0 and _continuation_ok(line):
+            items[-1]["end"] = line_start + len(line.rstrip())
+        elif items:
+            if item and int(item["number"]) == 1:
+                break
+            if len(line.strip()) > 3 and blank_run >= 1 and not item:
+                break
+        blank_run = 0 if line.strip() else blank_run
+    return [{"number": i["number"], "text": " ".join(text[i["start"]:i["end"]].split()),
+             "evidence": doc.evidence(i["start"], i["end"])} for i in items]

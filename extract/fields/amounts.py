@@ -1,0 +1,121 @@
+"""Money amounts: ``65 410,72 лв.``, ``лв.2 340 100``, ``1,2 млн. лв.``, ``45 хил. лева``, euro."""
+from __future__ import annotations
+
+import re
+
+from extract.contract import BGN_PER_EUR
+from extract.document import Document, Table
+from extract.fields.common import clause_before, fold
+from extract.lexicon import amount_lexicon
+
+_NUMBER = r"(?P<num>\d{1,3}(?:(?:[ \u00a0\u202f]|\.(?=\d{3}(?!\d)))\d{3})+(?:[,.]\d{1,2})?|\d+(?:[,.]\d{1,3})?)"
+_MULT = r"(?P<mult>хил\.|хиляди|хиляда|хил(?![а-я])|млн\.|млн|милиона|милион|млрд\.|млрд|милиарда)"
+_CUR_AFTER = r"(?P<cur>лв\.?(?![а-я])|лева|лев(?![а-я])|BGN|евро|EUR|€|euro)"
+_CUR_BEFORE = r"(?P<cur>лв\.?|BGN|EUR|€)"
+_AFTER = re.compile(rf"(?<![\w.,/-]){_NUMBER}\s?(?:{_MULT}\s?)?{_CUR_AFTER}", re.I)
+_BEFORE = re.compile(rf"(?<![\w]){_CUR_BEFORE}\s?(?<![\d]){_NUMBER}(?:\s?{_MULT})?(?![\d])", re.I)
+_TABLE_NUMBER = re.compile(rf"^\s*{_NUMBER}\s*(?:{_CUR_AFTER})?\s*$", re.I)
+_CLAUSE_BREAK = re.compile(r",\s*(?:от\s+(?:които|тях)|като|а\s|в\s+т\.\s*ч\.|включително)|;|\(|\n", re.I)
+
+
+def parse_number(raw: str) -> float:
+    """``65 410,72`` → 65410.72; ``1.250.000`` → 1250000; ``59875.20`` → 59875.2."""
+    compact = re.sub(r"[ \u00a0\u202f]", "", raw)
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?", compact):
+        compact = compact.replace(".", "")
+    return float(compact.replace(",", "."))
+
+
+def _currency(raw: str) -> str:
+    return amount_lexicon()["currencies"].get(raw.lower().rstrip(".") if raw.lower() != "лв." else "лв.", None) \
+        or amount_lexicon()["currencies"].get(raw.lower(), "BGN")
+
+
+def _multiplier(raw: str | None) -> int:
+    if not raw:
+        return 1
+    return amount_lexicon()["multipliers"].get(raw.lower(), 1)
+
+
+def role_from_context(before: str, after: str) -> str | None:
+    """The role the sentence gives an amount: a cue right after it wins, then one before it."""
+    cues = amount_lexicon()["role_cues"]
+    after_clause = fold(_CLAUSE_BREAK.split(after, 1)[0])[:60]
+    for role in ("eu", "national", "own"):
+        if any(cue in after_clause for cue in cues[role]):
+            return role
+    before_clause = fold(_CLAUSE_BREAK.split(before[::-1], 1)[0][::-1])[-90:]
+    best, best_pos = None, -1
+    for role in ("eu", "national", "own", "total"):
+        for cue in cues[role]:
+            pos = before_clause.rfind(cue)
+            if pos > best_pos:
+                best, best_pos = role, pos
+    return best
+
+
+def amount_record(doc: Document, start: int, end: int, value: float, currency: str, role: str | None) -> dict:
+    """One amount record with its EUR value at the fixed rate."""
+    value_eur = value if currency == "EUR" else value / BGN_PER_EUR
+    return {"value": round(value, 2), "currency": currency, "value_eur": round(value_eur, 2), "role": role,
+            "evidence": doc.evidence(start, end)}
+
+
+def _table_currency(table: Table, doc: Document) -> str | None:
+    header = fold(" ".join(" ".join(row) for row in table.rows[:2]) + " " + doc.text[max(0, table.start - 200):table.start])
+    if re.search(r"\b(?:лв|лева|bgn)\b", header):
+        return "BGN"
+    if re.search(r"\b(?:евро|eur)\b|€", header):
+        return "EUR"
+    return None
+
+
+def _table_role(label: str) -> str | None:
+    return role_from_context(label, "") or None
+
+
+def _table_amounts(doc: Document, taken: list[tuple[int, int]]) -> list[dict]:
+    records = []
+    for table in doc.tables:
+        currency = _table_currency(table, doc)
+        if not currency:
+            continue
+        cursor = table.start
+        for row in table.rows:
+            label = " ".join(cell for cell in row if cell and not _TABLE_NUMBER.match(cell))
+            for cell in row:
+                match = _TABLE_NUMBER.match(cell or "")
+                if not match or not re.search(r"\d{3}|,\d\d", cell):
+                    continue
+                found = doc.text.find(cell.strip(), cursor, max(table.end, cursor) + 1)
+                if found < 0:
+                    continue
+                cursor = found + len(cell.strip())
+                if any(s <= found < e for s, e in taken):
+                    continue
+                role = _table_role(label)
+                value = parse_number(match["num"])
+                records.append(amount_record(doc, found, found + len(cell.strip()), value, currency, role))
+    return records
+
+
+def extract_amounts(doc: Document) -> list[dict]:
+    """Amount records with value, currency, EUR value and role, in text order."""
+    text, found = doc.text, []
+    for pattern in (_AFTER, _BEFORE):
+        for match in pattern.finditer(text):
+            if any(s < match.end() and match.start() < e for s, e, *_ in found):
+                continue
+            value = parse_number(match["num"]) * _multiplier(match["mult"])
+            found.append((match.start(), match.end(), value, _currency(match["cur"])))
+    found.sort()
+    records = []
+    for i, (start, end, value, currency) in enumerate(found):
+        next_start = found[i + 1][0] if i + 1 < len(found) else len(text)
+        previous_end = found[i - 1][1] if i else 0
+        before = clause_before(text, start, 160)[-(start - previous_end):] if start > previous_end else ""
+        role = role_from_context(before, text[end:min(end + 80, next_start)])
+        records.append(amount_record(doc, start, end, value, currency, role))
+    records += _table_amounts(doc, [(s, e) for s, e, *_ in found])
+    records.sort(key=lambda r: r["evidence"]["start"])
+    return records

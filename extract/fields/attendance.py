@@ -1,0 +1,74 @@
+"""Attendance of a meeting: members present, absent and the body's total."""
+from __future__ import annotations
+
+import re
+
+from extract.document import Document
+from extract.fields.common import sentences
+from extract.lexicon import number_words
+
+_PRESENT_CUE = re.compile(r"присъства(?:ха|т|ли|щи|ше)?|участва(?:ха|т|ли)?|взеха участие|вземат участие|на заседанието са|регистрира(?:ха|ни)\s+се|кворум", re.I)
+_ABSENT_CUE = re.compile(r"отсъства(?:ха|т|щи|ли|ше)?|не присъства(?:ха|т)?|отсъстващи", re.I)
+_MEMBERS = r"(?:общински\s+)?(?:съветници|членове|члена|души|представители|участници|от\s+членовете)"
+_NUMBER = r"(?P<{name}>\d{{1,3}}|[а-я]+)"
+_X_OF_Y = re.compile(r"(?<!\d)(?P<present>\d{1,3})\s*(?:\([а-я ]+\)\s*)?(?:" + _MEMBERS + r"\s*)?(?:от|/)\s*(?:общо\s+|всичко\s+|определените[^\d]{0,40}?)?(?P<total>\d{1,3})(?!\d)", re.I)
+_TOTAL = re.compile(r"(?:от\s+общо|общо|от\s+всичко|от\s+определените[^\d\n]{0,60}?|състав\s+от|от\s+избраните)\s*(?P<total>\d{1,3})\s*(?:\([а-я ]+\)\s*)?" + _MEMBERS, re.I)
+_COUNT_AFTER_CUE = re.compile(r"(?P<n>\d{1,3}|[а-я]+)\s*(?:\([а-я ]+\)\s*)?(?:" + _MEMBERS + r")", re.I)
+
+
+def _number(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    return number_words().get(word.lower())
+
+
+def _count_named(sentence: str) -> int | None:
+    """Names listed after an absence cue: ``Отсъстваха Иван Колев и Петър Стоев.`` → 2."""
+    tail = _ABSENT_CUE.split(sentence, 1)[-1]
+    tail = re.sub(r"^[\s:–-]*(?:общински\s+съветници|съветниците|членовете)?\s*:?", "", tail, flags=re.I)
+    names = re.findall(r"[А-Я][а-я]*\.?\s+[А-Я][а-я]+(?:-[А-Я][а-я]+)?", tail)
+    return len(names) or None
+
+
+def extract_attendance(doc: Document) -> dict | None:
+    """The attendance record of a meeting, or None when the text states none."""
+    present = absent = total = None
+    spans = []
+    for sentence in sentences(doc.text):
+        text = sentence.text
+        if len(text) > 600:
+            text = text[:600]
+        if present is None and _PRESENT_CUE.search(text) and not _ABSENT_CUE.match(text):
+            cue = _PRESENT_CUE.search(text)
+            x_of_y = _X_OF_Y.search(text, max(0, cue.start() - 40))
+            if x_of_y and not re.match(r"\s*\d{1,2}\.\d{1,2}", text[x_of_y.end():]) and int(x_of_y["present"]) <= int(x_of_y["total"]):
+                present, total = int(x_of_y["present"]), int(x_of_y["total"])
+                spans.append((sentence.start + x_of_y.start(), sentence.start + x_of_y.end()))
+            else:
+                count = _COUNT_AFTER_CUE.search(text, cue.end())
+                if count and count.start() - cue.end() < 40 and _number(count["n"]):
+                    present = _number(count["n"])
+                    spans.append((sentence.start + count.start(), sentence.start + count.end()))
+            if total is None:
+                stated = _TOTAL.search(text)
+                if stated:
+                    total = int(stated["total"])
+                    spans.append((sentence.start + stated.start(), sentence.start + stated.end()))
+        if absent is None and _ABSENT_CUE.search(text):
+            cue = _ABSENT_CUE.search(text)
+            count = _COUNT_AFTER_CUE.search(text, cue.end())
+            if count and count.start() - cue.end() < 30 and _number(count["n"]) is not None:
+                absent = _number(count["n"])
+            elif re.match(r"\s*(?:няма|не\s+отсъства)", text[cue.end():]):
+                absent = 0
+            else:
+                absent = _count_named(text)
+            if absent is not None:
+                spans.append((sentence.start + cue.start(), sentence.end))
+    if present is None and absent is None and total is None:
+        return None
+    start = min(s for s, _ in spans)
+    end = max(e for _, e in spans)
+    if end - start > 400:
+        start, end = spans[0]
+    return {"present": present, "absent": absent, "total": total, "evidence": doc.evidence(start, end)}

@@ -1,0 +1,89 @@
+"""Small text helpers shared by the field extractors."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[А-ЯA-Z„\"\d])|\n\s*\n|\n(?=\s*(?:\d+[.)]|[-•*])\s)")
+QUOTES_OPEN = "„\"“«'"
+QUOTES_CLOSE = "“”\"»'"
+DASHES = "-–—‑"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a document's text with its offsets."""
+
+    start: int
+    end: int
+    text: str
+
+
+def line_bounds(text: str, position: int) -> tuple[int, int]:
+    """Start and end offsets of the line holding ``position``."""
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    return start, len(text) if end < 0 else end
+
+
+def clause_before(text: str, position: int, limit: int = 120) -> str:
+    """The text before ``position`` back to the start of its line or sentence, at most ``limit`` chars."""
+    window_start = max(0, position - limit)
+    window = text[window_start:position]
+    cut = max(window.rfind("\n"), window.rfind(". "), window.rfind("; "))
+    return window[cut + 1:] if cut >= 0 else window
+
+
+def clause_after(text: str, position: int, limit: int = 120) -> str:
+    """The text after ``position`` up to the end of its line or sentence, at most ``limit`` chars."""
+    window = text[position:position + limit]
+    cuts = [i for i in (window.find("\n"), window.find(". "), window.find("; ")) if i >= 0]
+    return window[:min(cuts)] if cuts else window
+
+
+def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Split ``text[start:end]`` into sentences and list items, keeping offsets; blank pieces dropped."""
+    end = len(text) if end is None else end
+    spans, cursor = [], start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        spans.append((cursor, match.start()))
+        cursor = match.end()
+    spans.append((cursor, end))
+    result = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            result.append(Span(s, e, text[s:e]))
+    return result
+
+
+def paragraphs(text: str) -> list[Span]:
+    """Blank-line separated paragraphs (a single line when the text has no blank lines)."""
+    result = []
+    for match in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
+        s, e = match.start(), match.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            result.append(Span(s, e, text[s:e]))
+    return result
+
+
+def fold(text: str) -> str:
+    """Case- and spacing-insensitive form for comparisons (Cyrillic-aware, unlike SQLite ``lower()``)."""
+    text = text.casefold().replace("ѝ", "и")
+    for q in QUOTES_OPEN + QUOTES_CLOSE:
+        text = text.replace(q, '"')
+    for d in DASHES:
+        text = text.replace(d, "-")
+    return " ".join(text.split())
+
+
+def strip_quotes(text: str) -> str:
+    """Text without surrounding quotes, spaces and trailing punctuation."""
+    return text.strip().strip(QUOTES_OPEN + QUOTES_CLOSE + " ,.;:").strip()

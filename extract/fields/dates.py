@@ -1,0 +1,133 @@
+"""Dates in every written form, each with the role its context gives it."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from extract.document import Document
+from extract.fields.common import clause_after, clause_before, fold
+from extract.lexicon import date_lexicon
+
+_NUMERIC = re.compile(
+    r"(?<![\d.,])(?P<d>[0-3]?\d)\s?(?P<sep>[./])\s?(?P<m>[01]?\d)\s?(?P=sep)\s?(?P<y>(?:19|20)\d\d|\d\d(?=\s?г))(?![\d])"
+    r"(?:\s?(?:г\.|г(?![а-я])|год\.|година))?")
+_ISO = re.compile(r"(?<![\d.-])(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)(?![\d-])")
+_RANGE_BETWEEN = re.compile(r"^\s*(?:г\.|г)?\s*(?:[-–—]|до|to)\s*$", re.I)
+_FROM = re.compile(r"(?:^|\s)(?:от|считано от|начало|начална дата|стартира(?:ла|ше)? на)\s*:?\s*$", re.I)
+_UNTIL = re.compile(r"(?:^|\s)(?:до|краен срок|крайна дата|приключва(?:не)? на|завършва на|край)\s*:?\s*$", re.I)
+
+
+def _month_pattern() -> re.Pattern:
+    names = sorted(date_lexicon()["months"], key=len, reverse=True)
+    weekdays = "|".join(date_lexicon()["weekdays"])
+    return re.compile(
+        rf"(?:(?:{weekdays}),?\s+)?(?<![\d])(?P<d>[0-3]?\d)\s*(?:-?(?:ти|ви|ри|ми))?\s+"
+        rf"(?P<month>{'|'.join(names)})\.?\s*,?\s+(?P<y>(?:19|20)\d\d)(?!\d)(?:\s?(?:г\.|г(?![а-я])|година))?",
+        re.I)
+
+
+_MONTH_NAMED = None
+
+
+def _valid(year: int, month: int, day: int) -> str | None:
+    if year < 100:
+        year += 2000 if year < 70 else 1900
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def find_dates(text: str) -> list[tuple[int, int, str]]:
+    """Every full calendar date written in ``text``: (start, end, ISO value), in order."""
+    global _MONTH_NAMED
+    if _MONTH_NAMED is None:
+        _MONTH_NAMED = _month_pattern()
+    months = date_lexicon()["months"]
+    found = []
+    for match in _NUMERIC.finditer(text):
+        value = _valid(int(match["y"]), int(match["m"]), int(match["d"]))
+        if value:
+            found.append((match.start(), match.end(), value))
+    for match in _MONTH_NAMED.finditer(text):
+        value = _valid(int(match["y"]), months[match["month"].lower()], int(match["d"]))
+        if value:
+            found.append((match.start(), match.end(), value))
+    for match in _ISO.finditer(text):
+        value = _valid(int(match["y"]), int(match["m"]), int(match["d"]))
+        if value:
+            found.append((match.start(), match.end(), value))
+    found.sort()
+    result, last_end = [], -1
+    for start, end, value in found:
+        if start >= last_end:
+            result.append((start, end, value))
+            last_end = end
+    return result
+
+
+def _cue_role(before: str, after: str) -> str | None:
+    cues = date_lexicon()["role_cues"]
+    near = fold(before[-60:])
+    for role in ("published", "updated", "deadline", "signed"):
+        if any(cue in near for cue in cues[role]):
+            return role
+    if re.search(r"№\s*[\w./-]*\s*[/]\s*$|№\s*[\w.-]+\s+(?:от|/)\s*$|(?:изх|вх)\.?\s*№", before[-40:]):
+        return "reference"
+    if re.search(r"(?:заповед|решение|протокол|договор|писмо|указ|наредба)\b[^.\n]{0,40}$", near) and \
+            re.search(r"(?:№|n)\s*\S*\s*(?:от|/)?\s*$", near):
+        return "reference"
+    if re.match(r"\s*(?:г\.)?\s*(?:от|в|,)?\s*\d{1,2}[:.,]\d{2}\s*(?:ч|часа)", after):
+        return "meeting" if any(cue in near for cue in cues["meeting"]) or re.search(r"\bна\s*$", near) else "published"
+    if any(cue in near for cue in cues["meeting"]) or re.search(r"(?:^|\s)(?:днес|на)\s*$", near):
+        return "meeting"
+    return None
+
+
+def extract_dates(doc: Document) -> list[dict]:
+    """Date records: ISO value, role (start/end of periods, meeting, published, ...) and evidence."""
+    text = doc.text
+    found = find_dates(text)
+    roles: list[str | None] = [None] * len(found)
+    for i, (start, end, _) in enumerate(found):
+        if i + 1 < len(found) and _RANGE_BETWEEN.match(text[end:found[i + 1][0]]):
+            roles[i], roles[i + 1] = "start", "end"
+    for i, (start, end, _) in enumerate(found):
+        if roles[i]:
+            continue
+        before, after = clause_before(text, start), clause_after(text, end, 40)
+        if _FROM.search(before) and i + 1 < len(found) and re.match(r"\s*(?:г\.)?\s*до\s*$", text[end:found[i + 1][0]]):
+            roles[i], roles[i + 1] = "start", "end"
+            continue
+        if _UNTIL.search(before) and re.search(r"(?:продължителност|срок|период|изпълнение|реализация|приключ)", fold(before)):
+            roles[i] = "end"
+            continue
+        roles[i] = _cue_role(before, after) or "other"
+    return [{"value": value, "role": role, "evidence": doc.evidence(start, end)}
+            for (start, end, value), role in zip(found, roles)]
+
+
+def choose_document_date(doc: Document, dates: list[dict], doc_type: str) -> str | None:
+    """The meeting date of a protocol or decision; the stated publication date of anything else."""
+    if not dates:
+        return None
+    by_role = {}
+    for item in dates:
+        by_role.setdefault(item["role"], item["value"])
+    head = [d for d in dates if d["evidence"]["start"] < 400]
+    if doc_type in ("protocol", "decision", "agenda"):
+        if "meeting" in by_role:
+            return by_role["meeting"]
+        candidates = [d for d in head if d["role"] not in ("reference", "deadline")] or \
+                     [d for d in dates if d["role"] not in ("reference", "deadline")]
+        return candidates[0]["value"] if candidates else None
+    if "published" in by_role:
+        return by_role["published"]
+    published = doc.metadata.get("published")
+    if published and any(d["value"] == published for d in dates):
+        return published
+    plain = [d for d in dates if d["role"] in ("other", "meeting")]
+    if doc_type == "announcement" and plain:
+        return plain[0]["value"]
+    heading = [d for d in plain if d["evidence"]["start"] < 400]
+    return heading[0]["value"] if heading else None

@@ -1,0 +1,184 @@
+"""Decisions: numbered council decisions, tallied votes without a number, and protocol resolutions."""
+from __future__ import annotations
+
+import re
+
+from extract.document import Document
+from extract.fields.common import Span, paragraphs, sentences
+from extract.fields.votes import Tally, outcome_of, parse_tally
+
+_HEADING = re.compile(
+    r"(?:^|(?<=\n))[ \t]*(?:(?:[А-Яа-я]+[ \t]+){0,6}?(?:прие|приема|взе)[ \t]+(?:следното[ \t]+)?)?"
+    r"(?P<word>Р[ \t]?Е[ \t]?Ш[ \t]?Е[ \t]?Н[ \t]?И[ \t]?Е|Решение)[ \t]*(?:№|N[o°]?\.?|No\.?)[ \t]*(?P<num>\d{1,5}(?:[-/.]\d{1,5})?)"
+    r"(?P<rest>[^\n]{0,60})", re.M)
+_OPERATIVE = re.compile(r"Р[ \t]?Е[ \t]?Ш[ \t]?И[ \t]?\s*:|РЕШИ\b|реши\s*:|\bРЕШАВА\s*:", re.M)
+_BOUNDARY = re.compile(r"^[ \t]*(?:по[ \t]+т(?:\.|очка)[ \t]*\d|по[ \t]+(?:първа|втора|трета|четвърта|пета|шеста|седма|осма|девета|десета)[ \t]+точка|"
+                       r"по[ \t]+точка|точка[ \t]+\d|т\.[ \t]*\d+[ \t]*от[ \t]+дневния|(?:председател|протоколчик|протоколист|изготвил|секретар)[^\n]{0,30}:\s*$)", re.I | re.M)
+_TALLY_CUE = re.compile(r"гласува|гласа|„за|\"за|за[“”\"]|\bза\s*[–:-]\s*\d|\d\s*/\s*\d+\s*/\s*\d|приема\s*[–-]|единодушно|единогласно|поименно", re.I)
+_RESOLUTION = re.compile(
+    r"^(?:(?:Работната|Комисията|Общинският|Общински|Съветът|Групата|Събранието|Експертният|Консултативният)[^.]{0,60}?\b"
+    r"(?:приема|прие|одобрява|одобри|реши|решава|дава\s+съгласие|възлага|не\s+приема)\b)", re.I)
+_ACCEPTED_NOTE = re.compile(r"^(?:Предложението|То|Решението|Това)\s+(?:бе|беше|се|е)\s+(?:прието|прие|приема)|единодушно\s+прието", re.I)
+_DIRECTIVE = re.compile(r"^(?!Да\b|Необходимо|Следва|Може|Важно|Предлагам|Моля|Считам)[А-Я][^.\n]{0,150}?\bда\s+(?:бъде|бъдат)\s+[а-я]+н[аио]?\b", re.M)
+_NUMBER_CLEAN = re.compile(r"[-/.].*$")
+
+
+def _clip(text: str, limit: int = 600) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def _decision(doc: Document, number: str | None, span: tuple[int, int], tally: Tally, text_for_outcome: str) -> dict:
+    start, end = span
+    return {"number": number, "text": _clip(doc.text[start:end]),
+            "outcome": outcome_of(text_for_outcome, tally),
+            "votes_for": tally.votes_for, "votes_against": tally.votes_against,
+            "votes_abstained": tally.votes_abstained, "evidence": doc.evidence(start, end)}
+
+
+def _boundaries(text: str, headings: list[re.Match]) -> list[int]:
+    marks = {0, len(text)}
+    marks.update(m.start() for m in _BOUNDARY.finditer(text))
+    marks.update(m.start() for m in headings)
+    return sorted(marks)
+
+
+def _next_mark(marks: list[int], position: int) -> int:
+    return next((m for m in marks if m > position), marks[-1])
+
+
+def _previous_mark(marks: list[int], position: int) -> int:
+    return max((m for m in marks if m < position), default=0)
+
+
+def _is_reference(match: re.Match) -> bool:
+    """``Решение № 215 по протокол № 18`` in running text cites a decision; it is not one."""
+    rest = match["rest"].strip()
+    if match["word"].startswith("Р") and match["word"].upper() == match["word"] and " " in match["word"]:
+        return False
+    if match["word"] == "Решение" and rest and not re.match(r"^(?:/|от\s|г\.|\d|\(|:|$)", rest):
+        return True
+    return bool(re.match(r"^\s*по\s+протокол", rest))
+
+
+def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]:
+    text = doc.text
+    headings = [m for m in _HEADING.finditer(text) if not _is_reference(m)]
+    marks = _boundaries(text, headings)
+    decisions, claimed = [], []
+    for i, heading in enumerate(headings):
+        block_end = _next_mark(marks, heading.start())
+        body_start = heading.end()
+        operative = _OPERATIVE.search(text, body_start, block_end)
+        if operative and operative.start() - body_start < 400:
+            body_start = operative.end()
+        after = parse_tally(text[body_start:block_end])
+        if after.found:
+            tally = after
+            tally_span = (body_start + after.start, body_start + after.end)
+            body_end = body_start + _sentence_start(text[body_start:block_end], after.start)
+        else:
+            before_start = _previous_mark(marks, heading.start())
+            before_start = max([before_start] + [e for _, e in claimed])
+            before = parse_tally(text[before_start:heading.start()])
+            tally = before
+            tally_span = (before_start + before.start, before_start + before.end) if before.found else None
+            body_end = block_end
+        body_end = max(body_start, _trim_end(text, body_start, body_end))
+        number = _NUMBER_CLEAN.sub("", heading["num"])
+        context = text[max(0, heading.start() - 300):block_end]
+        outcome_text = text[tally_span[0] - 120:tally_span[1] + 120] if tally_span else context
+        record = _decision(doc, number, (body_start, body_end), tally, outcome_text if tally_span else text[heading.start():block_end])
+        decisions.append(record)
+        claimed.append((heading.start(), body_end))
+        if tally_span:
+            claimed.append(tally_span)
+    return decisions, claimed
+
+
+def _sentence_start(block: str, tally_start: int) -> int:
+    """Where the sentence carrying a tally begins: the operative text ends there."""
+    cut = max(block.rfind("\n", 0, tally_start), block.rfind(". ", 0, tally_start))
+    return cut + 1 if cut >= 0 else tally_start
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    """Drop a trailing signature/boundary tail and whitespace from a decision body."""
+    body = text[start:end]
+    cut = re.search(r"\n\s*\n\s*(?:гласували|при\s+гласуването|председател|протоколчик)", body, re.I)
+    if cut:
+        end = start + cut.start()
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _tallied_decisions(doc: Document, claimed: list[tuple[int, int]]) -> list[dict]:
+    """Tallies outside numbered decisions: each is a decision on the sentence or proposal before it."""
+    text, decisions = doc.text, []
+    spans = sentences(text)
+    for index, sentence in enumerate(spans):
+        if any(s <= sentence.start < e or sentence.start <= s < sentence.end for s, e in claimed):
+            continue
+        if not _TALLY_CUE.search(sentence.text):
+            continue
+        tally = parse_tally(sentence.text)
+        if not tally.found:
+            continue
+        start = sentence.start
+        words_outside = len((sentence.text[:tally.start] + sentence.text[tally.end:]).split())
+        if words_outside < 8 and index > 0:
+            previous = spans[index - 1]
+            if not _TALLY_CUE.search(previous.text) or not parse_tally(previous.text).found:
+                start = previous.start
+        decisions.append(_decision(doc, None, (start, sentence.end), tally, text[start:sentence.end]))
+        claimed.append((start, sentence.end))
+    return decisions
+
+
+def _resolutions(doc: Document) -> list[dict]:
+    """Working-group style decisions: ``Работната група приема ...``, ``Предложението бе прието.``."""
+    text, decisions = doc.text, []
+    spans = sentences(text)
+    last_end = -1
+    for index, sentence in enumerate(spans):
+        kind = None
+        if _ACCEPTED_NOTE.match(sentence.text) and index > 0:
+            kind = "accepted_note"
+        elif _RESOLUTION.match(sentence.text):
+            kind = "resolution"
+        elif _DIRECTIVE.match(sentence.text) and _starts_paragraph(text, sentence.start):
+            kind = "directive"
+        elif _DIRECTIVE.match(sentence.text) and decisions and last_end >= 0 and \
+                not text[last_end:sentence.start].strip():
+            record = decisions[-1]
+            start = record["evidence"]["start"]
+            decisions[-1] = _decision(doc, None, (start, sentence.end), Tally(), text[start:sentence.end])
+            decisions[-1]["outcome"] = record["outcome"]
+            last_end = sentence.end
+            continue
+        if kind is None:
+            continue
+        start = spans[index - 1].start if kind == "accepted_note" else sentence.start
+        tally = parse_tally(sentence.text)
+        record = _decision(doc, None, (start, sentence.end), tally, text[start:sentence.end])
+        record["outcome"] = record["outcome"] or "adopted"
+        decisions.append(record)
+        last_end = sentence.end
+    return decisions
+
+
+def _starts_paragraph(text: str, position: int) -> bool:
+    line_start = text.rfind("\n", 0, position) + 1
+    return not text[line_start:position].strip()
+
+
+def extract_decisions(doc: Document, doc_type: str) -> list[dict]:
+    """Decision records in text order, with number, operative text, tally and outcome."""
+    headed, claimed = _headed_decisions(doc)
+    tallied = _tallied_decisions(doc, list(claimed))
+    decisions = headed + tallied
+    if not decisions and doc_type == "protocol":
+        decisions = _resolutions(doc)
+    decisions.sort(key=lambda d: d["evidence"]["start"])
+    return decisions

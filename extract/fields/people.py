@@ -1,0 +1,187 @@
+"""People: names (full, initial + surname, Latin script) with titles, roles and organisations."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz import process, fuzz
+
+from extract.document import Document
+from extract.fields.common import fold
+from extract.lexicon import ambiguous_first_names, first_names, name_stopwords, roles, titles
+from extract.translit import to_cyrillic
+from models import data_path
+
+_CAP = r"[А-Я][а-яѝ]+(?:-[А-Я][а-яѝ]+)?"
+_UPPER = r"[А-Я]{2,}(?:-[А-Я]{2,})?"
+_SURNAME_END = re.compile(r"(?:ов|ова|ев|ева|ски|ска|цки|цка|ин|ина|ян|ич|ъв|ърва|иев|иева|ийски|ийска|ова-\w+|ева-\w+)$", re.I)
+_FULL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_CAP})\s(?:(?P<middle>{_CAP})\s)?(?P<last>{_CAP}))(?![\w-])")
+_FULL_UPPER = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_UPPER})\s(?:(?P<middle>{_UPPER})\s)?(?P<last>{_UPPER}))(?![\w-])")
+_INITIAL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>[А-Я]{{1,2}}\.)\s?(?:[А-Я]\.\s?)?(?P<last>{_CAP}))(?![\w-])")
+_LATIN = re.compile(r"(?<![\w.-])(?P<name>(?P<first>[A-Z][A-Za-z]{2,}|[A-Z]{3,})\s(?:(?P<middle>[A-Z][A-Za-z]+)\s)?(?P<last>[A-Z][A-Za-z]{2,}|[A-Z]{3,}))(?![\w-])")
+_LATIN_SURNAME_END = re.compile(r"(?:ov|ova|ev|eva|ski|ska|in|ina|ian|yan|ich|ieva|iev)$", re.I)
+_ROLE_LEAD = re.compile(r"^\s*(?:[,–—-]|\(|:)\s*")
+
+
+@lru_cache(maxsize=None)
+def _lines(name: str) -> tuple[str, ...]:
+    path = data_path("lexicon", name)
+    return tuple(l.strip() for l in path.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#"))
+
+
+@lru_cache(maxsize=None)
+def _first_name_list() -> list[str]:
+    return sorted(first_names())
+
+
+def is_first_name(word: str) -> bool:
+    """A given name from the gazetteer (case-insensitive)."""
+    return word[:1].upper() + word[1:].lower() in first_names()
+
+
+def looks_like_surname(word: str) -> bool:
+    """A word with a Bulgarian surname ending (-ов, -ева, -ски, ...)."""
+    return bool(_SURNAME_END.search(word)) and word.lower() not in name_stopwords()
+
+
+def _latin_first_name(word: str) -> bool:
+    guess = to_cyrillic(word.capitalize())
+    if guess in first_names():
+        return True
+    match = process.extractOne(guess, _first_name_list(), scorer=fuzz.ratio, score_cutoff=80)
+    return match is not None
+
+
+def _after_marker(text: str, start: int) -> bool:
+    """True when the words at ``start`` follow a street/school/saint marker or an opening quote."""
+    before = text[max(0, start - 25):start]
+    if re.search(r"[„\"“«]\s*$", before):
+        return True
+    word = re.search(r"(\S+)\s*$", before)
+    return bool(word) and word.group(1).lower().rstrip("„\"“") in _lines("street_markers.txt")
+
+
+def _title_before(text: str, start: int) -> tuple[str | None, int]:
+    """Titles written just before ``start`` (``Д-р инж.``) and where they begin."""
+    cursor, found = start, []
+    while True:
+        before = text[max(0, cursor - 20):cursor]
+        stripped = before.rstrip()
+        hit = None
+        for title in titles():
+            if stripped.lower().endswith(title) and (len(stripped) == len(title) or not stripped[-len(title) - 1].isalpha()):
+                hit = title
+                break
+        if not hit:
+            break
+        begin = cursor - (len(before) - len(stripped)) - len(hit)
+        found.insert(0, text[begin:begin + len(hit)])
+        cursor = begin
+    return (" ".join(found), cursor) if found else (None, start)
+
+
+def _role_at(text: str, position: int) -> tuple[str | None, str | None]:
+    """A role phrase starting at ``position`` (after a dash or comma), and an organisation it names."""
+    lead = _ROLE_LEAD.match(text, position)
+    if not lead:
+        return None, None
+    rest = text[lead.end():lead.end() + 160].split("\n")[0]
+    folded = fold(rest)
+    for row in roles():
+        role = fold(row["role"])
+        if folded.startswith(role) and (len(folded) == len(role) or not folded[len(role)].isalpha()):
+            phrase = _extend_role(rest, len(" ".join(rest.split())[:len(role)]))
+            organization = None
+            org = re.search(r"\bна\s+((?:[А-Я„\"][\w„“\".-]*\s?){1,5})", phrase)
+            if org:
+                organization = org.group(1).strip()
+            return phrase, organization
+    return None, None
+
+
+def _extend_role(rest: str, base_len: int) -> str:
+    """Extend a listed role with its complement (``... на работната група``), stopping at a verb."""
+    words = rest.split()
+    phrase_words, length = [], 0
+    for word in words:
+        clean = word.strip(",.;:()")
+        if length >= base_len and (clean.lower() in _lines("speech_verbs.txt") or len(phrase_words) >= 10):
+            break
+        phrase_words.append(word)
+        length += len(word) + 1
+        if word.endswith((",", ".", ";", ":", ")")) and length >= base_len:
+            break
+    return " ".join(phrase_words).strip(" ,.;:()–-")
+
+
+def _role_before(text: str, start: int) -> str | None:
+    before = fold(text[max(0, start - 60):start]).rstrip(" :,-")
+    for row in roles():
+        role = fold(row["role"])
+        for form in (role, role + "ът", role + "ят", role + "ката", role + "та"):
+            if before.endswith(form) and (len(before) == len(form) or not before[-len(form) - 1].isalpha()):
+                return row["role"]
+    return None
+
+
+def _candidates(text: str):
+    for match in _FULL.finditer(text):
+        first, middle, last = match["first"], match["middle"], match["last"]
+        stop = name_stopwords()
+        if first.lower() in stop or last.lower() in stop or (middle and middle.lower() in stop):
+            continue
+        known = is_first_name(first) and first not in ambiguous_first_names()
+        surname = looks_like_surname(last)
+        if known and (surname or not is_first_name(last) or middle):
+            yield match.start("name"), match.end("name"), match["name"], "full"
+        elif is_first_name(first) and surname:
+            yield match.start("name"), match.end("name"), match["name"], "full"
+        elif surname and (not middle or looks_like_surname(middle) or middle.endswith(("ов", "ев"))) and \
+                re.match(r"[А-Я][а-я]+[аяо]?$", first) and first.lower() not in stop:
+            yield match.start("name"), match.end("name"), match["name"], "weak"
+    for match in _FULL_UPPER.finditer(text):
+        first, last = match["first"].capitalize(), match["last"].capitalize()
+        if is_first_name(first) and (looks_like_surname(last) or not is_first_name(last)) and last.lower() not in name_stopwords():
+            yield match.start("name"), match.end("name"), match["name"], "full"
+    for match in _INITIAL.finditer(text):
+        if looks_like_surname(match["last"]) and not is_first_name(match["last"]):
+            yield match.start("name"), match.end("name"), match["name"], "initial"
+    for match in _LATIN.finditer(text):
+        if _LATIN_SURNAME_END.search(match["last"]) and _latin_first_name(match["first"]):
+            yield match.start("name"), match.end("name"), match["name"], "latin"
+
+
+def _has_context(text: str, start: int, end: int) -> bool:
+    """Evidence that two capitalised words are a person: a title, a role, or a line of their own."""
+    if _title_before(text, start)[0] or _role_at(text, end)[0] or _role_before(text, start):
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start:len(text) if line_end < 0 else line_end]
+    return len(line.strip(" /,.-–")) <= (end - start) + 2
+
+
+def extract_people(doc: Document) -> list[dict]:
+    """Person records, one per distinct name (first mention's evidence; title/role from any mention)."""
+    text = doc.text
+    taken: list[tuple[int, int]] = []
+    people: dict[str, dict] = {}
+    for start, end, name, kind in sorted(_candidates(text)):
+        if any(s < end and start < e for s, e in taken) or _after_marker(text, start):
+            continue
+        if kind == "weak" and not _has_context(text, start, end):
+            continue
+        taken.append((start, end))
+        title, _ = _title_before(text, start)
+        role, organization = _role_at(text, end)
+        role = role or _role_before(text, start)
+        key = fold(name)
+        if key in people:
+            record = people[key]
+            record["title"] = record["title"] or title
+            record["role"] = record["role"] or role
+            record["organization"] = record["organization"] or organization
+            continue
+        people[key] = {"name": " ".join(name.split()), "title": title, "role": role, "organization": organization,
+                       "evidence": doc.evidence(start, end)}
+    return list(people.values())

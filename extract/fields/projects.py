@@ -1,0 +1,187 @@
+"""Funded projects: codes (repaired), procedure codes, programme, title, beneficiary, partners, period."""
+from __future__ import annotations
+
+import re
+
+from extract.document import Document
+from extract.fields.common import QUOTES_CLOSE, QUOTES_OPEN, fold, strip_quotes
+from extract.lexicon import programme_names, programmes
+from extract.normalize import to_latin_lookalikes
+
+_D = r"[-–—‑]"
+_SP = r"[ \u00a0]?"
+# ISUN / UMIS codes: BG05SFOP001-2.025-0007(-C01); damage: spaces, en dashes, Cyrillic look-alikes.
+_ISUN = re.compile(
+    rf"(?<![\w])(?P<code>[BВ][GГ]{_SP}\d\d{_SP}[A-ZА-Я0-9]{{2,8}}?\d{{3}}{_SP}{_D}{_SP}\d{{1,2}}{_SP}\.{_SP}\d{{3}}"
+    rf"(?:{_SP}{_D}{_SP}\d{{4}}(?:{_SP}{_D}{_SP}[CСcс]{_SP}\d{{2}})?)?)(?=[^\d]|$)")
+_RRP = re.compile(rf"(?<![\w])(?P<code>BG{_D}RRP{_D}\d{{1,2}}\.\d{{3}}(?:{_D}\d{{4}}(?:{_D}C\d\d)?)?)")
+_OLD = re.compile(r"(?:проект|договор|контракт|№|N)[^\n\d]{0,25}?(?<![\d./-])(?P<code>\d{2}-\d{2}-\d{1,4})(?![\d./-])", re.I)
+_RURAL = re.compile(r"(?<![\d/])(?P<code>\d{2}/\d{2,3}/\d/\d/\d{4,5})(?![\d/])")
+_INTERREG = re.compile(r"(?<![\w.])(?P<code>(?:CB|ROBG|BGMK|BGRS|GR-BG|BG-TR)[-.]?\d{1,3}(?:\.\d{1,3}){1,3}|ROBG-\d{1,4})(?![\w])")
+_DURATION = re.compile(r"(?P<n>\d{1,3})\s*(?:\([а-я ]+\)\s*)?(?:календарни\s+)?месец[аи]?", re.I)
+_QUOTED = re.compile(r"[„\"“«]([^„\"“”«»\n]{8,300})[“”\"»]")
+
+
+def canonical_code(raw: str) -> str:
+    """``BG 05M9ОР001 – 2.004- 0033`` → ``BG05M9OP001-2.004-0033``."""
+    code = re.sub(r"[\s\u00a0]", "", raw)
+    code = re.sub(r"[–—‑]", "-", code)
+    return to_latin_lookalikes(code).upper()
+
+
+def find_codes(text: str) -> list[tuple[int, int, str]]:
+    """Project and procedure codes in ``text``: (start, end, canonical code), in order."""
+    found = []
+    for pattern in (_ISUN, _RRP, _RURAL, _INTERREG, _OLD):
+        for match in pattern.finditer(text):
+            s, e = match.span("code")
+            if any(s < fe and fs < e for fs, fe, _ in found):
+                continue
+            found.append((s, e, canonical_code(match["code"])))
+    return sorted(found)
+
+
+def is_procedure(code: str) -> bool:
+    """A procedure code names a call (``BG05SFOP001-2.025``), not a project."""
+    return bool(re.fullmatch(r"BG\w+-\d{1,2}\.\d{3}", code)) or bool(re.fullmatch(r"BG-RRP-\d+\.\d{3}", code))
+
+
+def base_code(code: str) -> str:
+    """A contract code without its ``-C01`` suffix."""
+    return re.sub(r"-C\d\d$", "", code)
+
+
+def programme_for_code(code: str) -> str | None:
+    """Programme name from the code prefix table in ``models/``."""
+    for row in programmes():
+        if code.upper().startswith(row["prefix"].upper()):
+            return row["name"]
+    return None
+
+
+def programme_in_text(text: str) -> tuple[str, int, int] | None:
+    """The first programme named in words: (canonical name, start, end)."""
+    folded = fold(text)
+    best = None
+    for row in programme_names():
+        pattern = fold(row["pattern"]).replace('"', "")
+        for match in re.finditer(r"(?<![а-я])" + re.escape(pattern) + r"(?![а-я])", folded.replace('"', "")):
+            if best is None or match.start() < best[1]:
+                best = (row["name"], match.start(), match.end())
+            break
+    if best is None:
+        return None
+    start, end = _map_folded_span(text, best[1], best[2])
+    return best[0], start, end
+
+
+def _map_folded_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Map an offset in ``fold(text).replace('"','')`` back to ``text`` (approximately, by word count)."""
+    folded = fold(text).replace('"', "")
+    words_before = len(folded[:start].split())
+    words_in = max(1, len(folded[start:end].split()))
+    positions = [m.span() for m in re.finditer(r"\S+", text)]
+    if words_before >= len(positions):
+        return 0, 0
+    last = min(len(positions) - 1, words_before + words_in - 1)
+    return positions[words_before][0], positions[last][1]
+
+
+def _title_after(text: str, end: int) -> tuple[str, int, int] | None:
+    window = text[end:end + 40]
+    match = _QUOTED.search(text, end, end + 400)
+    if match and match.start() - end <= max(3, len(window) - len(window.lstrip(" ,:–-\n")) + 45) and \
+            not re.search(r"процедура|програма|\bОП\b|финансира", text[end:match.start()], re.I):
+        return strip_quotes(match.group(1)), match.start(1), match.end(1)
+    return None
+
+
+def _title_named(text: str) -> tuple[str, int, int] | None:
+    match = re.search(r"(?:наименование(?:то)? на проекта|име на проекта|проект(?:ът)? (?:със заглавие|с наименование))"
+                      r"\s*(?:е|:)?\s*[„\"“«]([^„\"“”«»\n]{8,300})[“”\"»]", text, re.I)
+    return (strip_quotes(match.group(1)), match.start(1), match.end(1)) if match else None
+
+
+_ORG_HEAD = r"(?:[Оо]бщина|Сдружение|Фондация|Асоциация|Народно читалище|НЧ|Читалище|Областна администрация|Министерство|\w+ (?:ООД|ЕООД|АД|ЕАД))"
+_ORG = re.compile(rf"(?P<org>(?:{_ORG_HEAD})\s*(?:[„\"“«][^„\"“”«»\n]{{2,120}}[“”\"»]|(?:[-–]\s*)?[А-Я][\w-]+(?:\s+[А-Я][\w-]+)?))")
+
+
+def _org_after(text: str, cue: re.Pattern) -> tuple[str, int, int] | None:
+    match = cue.search(text)
+    if not match:
+        return None
+    org = _ORG.search(text, match.end(), match.end() + 120)
+    if not org or org.start() - match.end() > 40:
+        return None
+    return strip_quotes_right(org["org"]), org.start(), org.start() + len(strip_quotes_right(org["org"]))
+
+
+def strip_quotes_right(name: str) -> str:
+    """An organisation name with balanced quotes and no trailing punctuation."""
+    name = name.strip().rstrip(",.;:")
+    if any(q in name for q in QUOTES_OPEN) and not name.endswith(tuple(QUOTES_CLOSE)):
+        name += "“"
+    return name
+
+
+_BENEFICIARY = re.compile(r"бенефициент(?:ът|а)?(?:\s+на\s+(?:проекта|договора))?\s*(?:е|:|–|-)?|изпълняван(?:\s+е)?\s+от|"
+                          r"(?:подписан|сключен)\s+между|изпълнява(?:н)?\s+се\s+от", re.I)
+_PARTNER = re.compile(r"партн[ьи]ори?(?:\s+по\s+проекта)?(?:\s+(?:е|са))?\s*:?|в\s+партньорство\s+с", re.I)
+
+
+def _partners(text: str) -> list[str]:
+    partners = []
+    for match in _PARTNER.finditer(text):
+        segment = text[match.end():match.end() + 300].split("\n")[0]
+        for org in _ORG.finditer(re.split(r"(?<![А-Я])\.\s", segment)[0]):
+            name = strip_quotes_right(org["org"])
+            if name not in partners:
+                partners.append(name)
+    return partners
+
+
+def extract_projects(doc: Document, dates: list[dict], municipality: str | None) -> list[dict]:
+    """Project records. Contract codes (``-C01``) fold into their project; procedures are kept apart."""
+    text = doc.text
+    codes = find_codes(text)
+    procedures = [(s, e, c) for s, e, c in codes if is_procedure(c)]
+    project_codes = [(s, e, c) for s, e, c in codes if not is_procedure(c)]
+    if not project_codes:
+        return []
+    groups: dict[str, list[tuple[int, int, str]]] = {}
+    for s, e, c in project_codes:
+        groups.setdefault(base_code(c), []).append((s, e, c))
+    programme_words = programme_in_text(text)
+    beneficiary = _org_after(text, _BENEFICIARY)
+    partners = _partners(text)
+    start = next((d["value"] for d in dates if d["role"] == "start"), None)
+    end = next((d["value"] for d in dates if d["role"] == "end"), None)
+    duration = _DURATION.search(text)
+    only_project = len(groups) == 1
+    records = []
+    for code, mentions in groups.items():
+        first_start, first_end, first_code = mentions[0]
+        title = _title_named(text) if only_project else None
+        for s, e, _ in mentions:
+            title = title or _title_after(text, e)
+        procedure = next((c for s, e, c in procedures if code.startswith(c)), None) or \
+            next((c for s, e, c in procedures), None) if only_project else None
+        programme = programme_for_code(code) or (programme_for_code(procedure) if procedure else None) or \
+            (programme_words[0] if programme_words else None)
+        owner = beneficiary[0] if beneficiary else None
+        if owner is None and municipality:
+            owner = f"Община {municipality}"
+        records.append({
+            "code": code,
+            "contract_codes": sorted({c for *_, c in mentions if c != code}),
+            "procedure": procedure,
+            "title": title[0] if title else None,
+            "programme": programme,
+            "beneficiary": owner,
+            "partners": [p for p in partners if p != owner],
+            "start": start if only_project else None,
+            "end": end if only_project else None,
+            "duration_months": int(duration["n"]) if duration and only_project else None,
+            "evidence": doc.evidence(first_start, first_end),
+        })
+    return records

@@ -1,0 +1,89 @@
+"""Vote tallies in the common wordings: ``за – 12, против – 0, въздържали се – 1``, ``7/0/2``, roll-calls."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_Q = r"[„\"“”']?"
+_N = r"(?P<n>\d{1,3}|няма|нула|никой)"
+_FOR = [re.compile(rf"(?<![а-яА-Я])[„\"“”']за[“”\"']?[ \t\u00a0]*(?:[–:=-][ \t\u00a0]*)?{_N}(?![\d/]|\.\d)", re.I),
+        re.compile(rf"(?<![а-яА-Я„\"“])за[ \t\u00a0]*[–:=-][ \t\u00a0]*{_N}(?![\d/]|\.\d)", re.I),
+        re.compile(rf"(?<![\d/]){_N}\s*(?:\([а-я ]+\)\s*)?(?:гласа?\s*)?{_Q}за{_Q}(?![а-я])", re.I)]
+_AGAINST = [re.compile(rf"{_Q}против{_Q}\s*[ \t\u00a0]*(?:[–:=-]|[ \t\u00a0])[ \t\u00a0]*{_N}(?![\d/]|\.\d)", re.I),
+            re.compile(rf"(?<![\d/]){_N}\s*(?:\([а-я ]+\)\s*)?(?:гласа?\s*)?{_Q}против{_Q}", re.I)]
+_ABSTAINED = [re.compile(rf"{_Q}въздърж(?:ал[иа]?|али)\s+се{_Q}\s*[ \t\u00a0]*(?:[–:=-]|[ \t\u00a0])[ \t\u00a0]*{_N}(?![\d/]|\.\d)", re.I),
+              re.compile(rf"(?<![\d/]){_N}\s*(?:\([а-я ]+\)\s*)?(?:гласа?\s*|глас\s*)?{_Q}въздърж(?:ал[иа]?|али)\s+се{_Q}", re.I)]
+_SLASH = re.compile(r"(?:приема|прие|гласуване|гласува(?:ли|не)?|гласа|с|решение|не\s+приема|резултат)\s*[:–-]?\s*"
+                    r"(?P<f>\d{1,3})\s*/\s*(?P<a>\d{1,3})\s*/\s*(?P<ab>\d{1,3})(?![\d/.])", re.I)
+_UNANIMOUS = re.compile(r"единодушно|единогласно|с\s+пълно\s+мнозинство", re.I)
+_ROLL_CALL = re.compile(r"^\s*\d{0,3}[.)]?\s*[А-Я][а-я]+(?:\s+[А-Я][а-я]+){1,2}(?:\s*[–\t|:-]\s*|\s{2,}|\s+)"
+                        r"(?P<vote>за|против|въздържал(?:а)?\s+се|въздържа(?:ла)?\s+се)\s*$", re.I | re.M)
+_REJECTED = re.compile(r"не\s+(?:се\s+)?прием[аа]|не\s+(?:е|бе|беше)\s+приет|не\s+прие|отхвърл[яи]|не\s+събра|"
+                       r"не\s+получи\s+необходимото|не\s+се\s+(?:прие|одобри)", re.I)
+_ADOPTED = re.compile(r"(?<!не )(?:приема|прие|приет[оа]?|одобрява|одобри|реши|решава|дава\s+съгласие|упълномощава|възлага)", re.I)
+
+
+@dataclass
+class Tally:
+    votes_for: int | None = None
+    votes_against: int | None = None
+    votes_abstained: int | None = None
+    start: int = 0
+    end: int = 0
+
+    @property
+    def found(self) -> bool:
+        return any(v is not None for v in (self.votes_for, self.votes_against, self.votes_abstained))
+
+
+def _value(raw: str) -> int:
+    return int(raw) if raw.isdigit() else 0
+
+
+def _first(patterns: list[re.Pattern], text: str) -> re.Match | None:
+    matches = [m for p in patterns for m in [p.search(text)] if m]
+    return min(matches, key=lambda m: m.start()) if matches else None
+
+
+def parse_tally(text: str) -> Tally:
+    """The first tally stated in ``text`` with its span; empty when there is none."""
+    slash = _SLASH.search(text)
+    roll = list(_ROLL_CALL.finditer(text))
+    for_m, against_m, abst_m = _first(_FOR, text), _first(_AGAINST, text), _first(_ABSTAINED, text)
+    worded = [m for m in (for_m, against_m, abst_m) if m]
+    if len(roll) >= 3:
+        votes = [m["vote"].lower() for m in roll]
+        return Tally(sum(v == "за" for v in votes), sum(v == "против" for v in votes),
+                     sum(v.startswith("въздърж") for v in votes), roll[0].start(), roll[-1].end())
+    if slash and (not worded or slash.start() <= min(m.start() for m in worded)):
+        return Tally(int(slash["f"]), int(slash["a"]), int(slash["ab"]), slash.start("f"), slash.end("ab"))
+    if worded and (for_m or (against_m and abst_m)):
+        anchor = min(m.start() for m in worded)
+        near = [m for m in worded if m.start() - anchor < 200]
+        tally = Tally(start=min(m.start() for m in near), end=max(m.end() for m in near))
+        if for_m in near:
+            tally.votes_for = _value(for_m["n"])
+        if against_m in near:
+            tally.votes_against = _value(against_m["n"])
+        if abst_m in near:
+            tally.votes_abstained = _value(abst_m["n"])
+        if re.search(rf"{_Q}против{_Q}\s*(?:–|-)?\s*няма|против\s+няма", text[tally.start:tally.end + 40], re.I) and tally.votes_against is None:
+            tally.votes_against = 0
+        return tally
+    unanimous = _UNANIMOUS.search(text)
+    if unanimous:
+        count = re.search(r"(\d{1,3})\s*гласа", text[max(0, unanimous.start() - 40):unanimous.end() + 40])
+        return Tally(int(count.group(1)) if count else None, 0, 0, unanimous.start(), unanimous.end())
+    return Tally()
+
+
+def outcome_of(text: str, tally: Tally) -> str | None:
+    """``rejected`` when the text says so (or the tally fails), ``adopted`` when adopted, else None."""
+    if _REJECTED.search(text):
+        return "rejected"
+    if tally.found and tally.votes_for is not None and tally.votes_against is not None and \
+            tally.votes_for <= tally.votes_against + (tally.votes_abstained or 0) and tally.votes_for <= tally.votes_against:
+        return "rejected"
+    if tally.found or _ADOPTED.search(text):
+        return "adopted"
+    return None

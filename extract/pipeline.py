@@ -1,0 +1,55 @@
+"""From a file to the extraction contract: read, then run every field extractor."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from extract.document import Document
+from extract.fields.agenda import extract_agenda
+from extract.fields.amounts import extract_amounts
+from extract.fields.attendance import extract_attendance
+from extract.fields.dates import choose_document_date, extract_dates
+from extract.fields.decisions import extract_decisions
+from extract.fields.doctype import classify_doc_type
+from extract.fields.municipality import extract_municipality
+from extract.fields.organizations import extract_organizations
+from extract.fields.people import extract_people
+from extract.fields.projects import extract_projects
+from extract.readers import read_document
+
+EXTRACTOR_VERSION = "0.1.0"
+MEETING_TYPES = ("protocol", "decision")
+
+
+def extract_document(doc: Document) -> dict:
+    """Every field of the extraction contract for one read document."""
+    doc_type, doc_type_confidence = classify_doc_type(doc)
+    municipality, _ = extract_municipality(doc)
+    dates = extract_dates(doc)
+    return {
+        "source": doc.source,
+        "sha256": doc.sha256,
+        "format": doc.format,
+        "title": doc.title,
+        "text": doc.text,
+        "pages": doc.pages,
+        "metadata": {**doc.metadata, "links": doc.links, "tables": [
+            {"rows": t.rows, "start": t.start, "end": t.end, "page": t.page} for t in doc.tables]},
+        "doc_type": doc_type,
+        "doc_type_confidence": round(doc_type_confidence, 3),
+        "municipality": municipality,
+        "document_date": choose_document_date(doc, dates, doc_type),
+        "dates": dates,
+        "people": extract_people(doc),
+        "attendance": extract_attendance(doc) if doc_type in MEETING_TYPES else None,
+        "agenda_items": extract_agenda(doc),
+        "decisions": extract_decisions(doc, doc_type),
+        "amounts": extract_amounts(doc),
+        "projects": extract_projects(doc, dates, municipality),
+        "organizations": extract_organizations(doc),
+        "extractor_version": EXTRACTOR_VERSION,
+    }
+
+
+def extract_file(path: str | Path) -> dict:
+    """Read a file and extract it; raises ``ReadError`` when the file cannot be read."""
+    return extract_document(read_document(path))

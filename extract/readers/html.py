@@ -1,0 +1,91 @@
+"""HTML reader: the main content only (trafilatura), with publication date and attachment links."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urljoin
+
+from extract.document import Document, Table
+from extract.normalize import normalize_text
+from extract.readers import ReadError, file_sha256
+from extract.readers.text import decode_bytes
+
+ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".rtf", ".odt", ".xls", ".xlsx", ".ods", ".zip", ".rar", ".7z")
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.I)
+_TABLE_ROW = re.compile(r"^\|.*\|\s*$", re.M)
+
+
+def decode_html(data: bytes) -> str:
+    """Decode HTML by its declared charset, else strict UTF-8, else windows-1251."""
+    declared = _CHARSET.search(data[:4096])
+    if declared:
+        try:
+            return data.decode(declared.group(1).decode("ascii").lower())
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_bytes(data)[0]
+
+
+def attachment_links(html: str, base_url: str | None = None) -> list[dict[str, str]]:
+    """Links to attached documents (PDF, DOC, ...) found anywhere in the page."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    links, seen = [], set()
+    for anchor in tree.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href.lower().split("?")[0].endswith(ATTACHMENT_SUFFIXES):
+            continue
+        url = urljoin(base_url, href) if base_url else href
+        if url in seen:
+            continue
+        seen.add(url)
+        links.append({"url": url, "text": " ".join(anchor.text_content().split())})
+    return links
+
+
+def markdown_tables(text: str) -> list[Table]:
+    """Tables that trafilatura renders as ``| a | b |`` lines, with their spans."""
+    tables: list[Table] = []
+    rows: list[list[str]] = []
+    start = end = None
+    for match in _TABLE_ROW.finditer(text):
+        if rows and match.start() != end + 1:
+            tables.append(Table(rows=rows, start=start, end=end))
+            rows, start = [], None
+        cells = [cell.strip() for cell in match.group(0).strip().strip("|").split("|")]
+        rows.append(cells)
+        start = match.start() if start is None else start
+        end = match.end()
+    if rows:
+        tables.append(Table(rows=rows, start=start, end=end))
+    return tables
+
+
+def read_html_document(path: Path, data: bytes) -> Document:
+    """Read a saved web page: main text, title, publication date, attachment links."""
+    import trafilatura
+
+    html = decode_html(data)
+    try:
+        extracted = trafilatura.bare_extraction(html, with_metadata=True, include_tables=True,
+                                                include_links=False, favor_recall=True)
+    except Exception as error:  # trafilatura raises a variety of parser errors
+        raise ReadError(f"the HTML could not be parsed: {error}") from error
+    if extracted is None or not (extracted.text or "").strip():
+        raise ReadError("no main text found in the HTML page")
+    text = normalize_text(extracted.text)
+    page_title = re.search(r"<title[^>]*>(.*?)</title>", html, re.I | re.S)
+    metadata = {
+        "html_title": normalize_text(" ".join(page_title.group(1).split())) if page_title else None,
+        "published": extracted.date,
+        "url": extracted.url,
+        "sitename": extracted.sitename,
+    }
+    return Document(text=text, source=str(path), sha256=file_sha256(data), format="html",
+                    title=normalize_text(extracted.title) if extracted.title else metadata["html_title"],
+                    metadata={k: v for k, v in metadata.items() if v},
+                    tables=markdown_tables(text), links=attachment_links(html, extracted.url))

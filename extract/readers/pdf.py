@@ -1,0 +1,113 @@
+"""PDF reader: the text layer through pypdfium2; pdfplumber only for pages that carry tables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from extract.document import Document, Table
+from extract.normalize import normalize_text
+from extract.readers import ReadError, file_sha256
+
+PAGE_SEPARATOR = "\n\f\n"
+
+
+def _pdfium_pages(data: bytes) -> tuple[list[str], dict]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        message = str(error)
+        if "password" in message.lower():
+            raise ReadError("the PDF is encrypted with a password") from error
+        raise ReadError(f"the PDF is damaged or not a PDF ({message})") from error
+    try:
+        metadata = {k: v for k, v in pdf.get_metadata_dict(skip_empty=True).items()}
+        pages = []
+        for page in pdf:
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return pages, metadata
+    finally:
+        pdf.close()
+
+
+def _ruled_pages(data: bytes) -> list[int]:
+    """0-based indexes of pages with ruling lines, the only ones worth pdfplumber's time."""
+    import io
+
+    import pdfplumber
+
+    ruled = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for index, page in enumerate(pdf.pages):
+            if len(page.lines) + len(page.rects) >= 4:
+                ruled.append(index)
+            page.flush_cache()
+    return ruled
+
+
+def _tables_on_pages(data: bytes, page_indexes: list[int]) -> dict[int, list[list[list[str]]]]:
+    import io
+
+    import pdfplumber
+
+    found: dict[int, list[list[list[str]]]] = {}
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for index in page_indexes:
+            page = pdf.pages[index]
+            tables = [[[normalize_text(" ".join((cell or "").split())) for cell in row] for row in table]
+                      for table in page.extract_tables()]
+            if tables:
+                found[index] = [t for t in tables if len(t) >= 2]
+            page.flush_cache()
+    return found
+
+
+def locate_table(text: str, rows: list[list[str]], start: int, end: int) -> tuple[int, int]:
+    """Span of a table's cells inside ``text[start:end]`` (first to last cell found)."""
+    first = last = None
+    cursor = start
+    for row in rows:
+        for cell in row:
+            if not cell:
+                continue
+            found = text.find(cell.split()[0], cursor, end)
+            if found < 0:
+                continue
+            first = found if first is None else first
+            cursor = found + len(cell.split()[0])
+            last = cursor
+    return (first, last) if first is not None else (start, start)
+
+
+def read_pdf_document(path: Path, data: bytes) -> Document:
+    """Read a PDF with a text layer; tables on ruled pages come out as tables too."""
+    page_texts, metadata = _pdfium_pages(data)
+    offsets, parts, position = [], [], 0
+    for index, raw in enumerate(page_texts):
+        page_text = normalize_text(raw)
+        if index:
+            parts.append(PAGE_SEPARATOR)
+            position += len(PAGE_SEPARATOR)
+        offsets.append(position)
+        parts.append(page_text)
+        position += len(page_text)
+    text = "".join(parts)
+    if not text.strip():
+        raise ReadError("the PDF has no text layer (a scan?): OCR is needed")
+    tables: list[Table] = []
+    try:
+        by_page = _tables_on_pages(data, _ruled_pages(data))
+    except Exception:  # tables are a bonus: a pdfplumber failure must not lose the text
+        by_page = {}
+    for index, page_tables in sorted(by_page.items()):
+        page_end = offsets[index + 1] if index + 1 < len(offsets) else len(text)
+        for rows in page_tables:
+            start, end = locate_table(text, rows, offsets[index], page_end)
+            tables.append(Table(rows=rows, start=start, end=end, page=index + 1))
+    title = metadata.get("Title") or next((l.strip() for l in text.splitlines() if l.strip()), None)
+    return Document(text=text, source=str(path), sha256=file_sha256(data), format="pdf", pages=offsets,
+                    title=normalize_text(title)[:200] if title else None,
+                    metadata={"pdf": metadata, "page_count": len(page_texts)}, tables=tables)

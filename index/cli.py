@@ -1,0 +1,126 @@
+"""The ``letopis`` command: a thin click layer over the ``extract`` and ``index`` libraries."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group()
+@click.version_option(package_name="letopis")
+def main() -> None:
+    """letopis: extract, index and serve archived Bulgarian municipal documents."""
+
+
+def _iter_paths(paths: tuple[str, ...]):
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+                              and p.name != "manifest.csv")
+        else:
+            yield path
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--format", "output_format", type=click.Choice(["json", "jsonl"]), default="json",
+              help="json: an indented object per document; jsonl: one object per line.")
+@click.option("--no-text", is_flag=True, help="Leave the document text out of the output.")
+def extract(paths: tuple[str, ...], output_format: str, no_text: bool) -> None:
+    """Extract records from files (or directories) and print them, one object per document."""
+    from extract import ReadError, extract_file
+
+    failed = 0
+    for path in _iter_paths(paths):
+        try:
+            record = extract_file(path)
+        except ReadError as error:
+            failed += 1
+            click.echo(f"{path}: {error}", err=True)
+            continue
+        if no_text:
+            record.pop("text", None)
+        indent = None if output_format == "jsonl" else 2
+        click.echo(json.dumps(record, ensure_ascii=False, indent=indent))
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--db", "db_path", default="letopis.db", show_default=True, type=click.Path(dir_okay=False),
+              help="The SQLite database to create or update.")
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False),
+              help="manifest.csv with source URLs (default: one next to or above the corpus directory).")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def build(corpus: tuple[str, ...], db_path: str, manifest: str | None, quiet: bool) -> None:
+    """Extract every file under CORPUS and load the records into the database (incremental)."""
+    from index.build import build as build_database
+
+    report = build_database([Path(p) for p in corpus], Path(db_path),
+                            manifest=Path(manifest) if manifest else None, progress=not quiet)
+    click.echo(report.summary())
+    for failure in report.failures:
+        click.echo(f"  failed: {failure.path}: {failure.reason}", err=True)
+
+
+@main.command()
+@click.argument("db_path", default="letopis.db", type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--metadata", type=click.Path(exists=True, dir_okay=False), help="Another metadata.yml.")
+def serve(db_path: str, host: str, port: int, metadata: str | None) -> None:
+    """Serve the database with Datasette and metadata.yml (read-only)."""
+    from index.serve import serve as serve_database
+
+    try:
+        serve_database(Path(db_path), host, port, Path(metadata) if metadata else None)
+    except FileNotFoundError as error:
+        raise click.ClickException(f"{error}. Run `letopis build` first.") from error
+
+
+@main.command()
+@click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--only", help="Only gold files whose name matches this glob, e.g. '00?_*'.")
+@click.option("--errors", "show_errors", is_flag=True, help="List every mismatch per document.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def evaluate(gold_dir: str, corpus: tuple[str, ...], only: str | None, show_errors: bool, as_json: bool) -> None:
+    """Precision, recall and F1 per field against gold files (GOLD_FORMAT.md)."""
+    from extract import extract_file
+    from extract.evaluate import evaluate as run_evaluation
+    from extract.evaluate import format_table
+
+    totals, documents, problems = run_evaluation(Path(gold_dir), [Path(c) for c in corpus], extract_file, only)
+    if as_json:
+        click.echo(json.dumps({key: {"tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": c.precision,
+                                     "recall": c.recall, "f1": c.f1} for key, c in totals.items()}, indent=2))
+    else:
+        click.echo(format_table(totals, f"{len(documents)} documents scored against {gold_dir}"))
+    if show_errors:
+        for score in documents:
+            if score.errors:
+                click.echo(f"\n{score.name}")
+                for line in score.errors:
+                    click.echo(f"  {line}")
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+
+
+@main.command("train-doctype")
+@click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False), default="corpus/documents",
+              show_default=True, help="Documents whose gold files give extra labelled examples.")
+@click.option("--gold", "gold_dir", type=click.Path(exists=True, file_okay=False), default="corpus/gold", show_default=True)
+def train_doctype(corpus_dir: str, gold_dir: str) -> None:
+    """Retrain the document-type classifier and rewrite models/doctype/metrics.json."""
+    from models.doctype.training import train_and_report
+
+    report = train_and_report(Path(corpus_dir), Path(gold_dir))
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

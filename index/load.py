@@ -1,0 +1,186 @@
+"""Save extracted documents into the database: pure row builders plus transactional writes.
+
+The row builders (:func:`document_row`, :func:`record_rows`) turn one contract dict
+(``extract/contract.py``) into table rows and touch no database. The writers
+(:func:`load_document`, :func:`remove_document`, :func:`record_failure`) each run in one
+transaction (``db.atomic()``), so a reader never sees a document half-loaded.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
+
+import sqlite_utils
+
+from .schema import DOCUMENTS, FAILURES, RECORD_TABLES, SINGLE_RECORD_KINDS
+
+MANIFEST_COLUMNS = ("file", "source_url", "municipality", "retrieved", "sha256")
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 to the second, e.g. ``2024-05-01T09:30:00+00:00``."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def document_id(sha256: str) -> str:
+    """A document's id: the first 16 hex characters of its file's sha256."""
+    if not sha256 or len(sha256) < 16:
+        raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+    return sha256[:16].lower()
+
+
+def record_id(doc_id: str, kind: str, n: int) -> str:
+    """A record's id, ``<document_id>:<kind>:<n>`` with ``n`` counting from 1 in document order."""
+    return f"{doc_id}:{kind}:{n}"
+
+
+def to_json(value: Any) -> str | None:
+    """JSON text for a list/dict column (``None`` stays NULL); UTF-8, not ``\\u`` escapes."""
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def year_of(date: str | None) -> int | None:
+    """The year of an ISO date such as ``2021-10-14`` (or ``2021``), else ``None``."""
+    if date and len(date) >= 4 and date[:4].isdigit():
+        return int(date[:4])
+    return None
+
+
+def evidence_columns(item: dict) -> dict[str, Any]:
+    """The four ``evidence_*`` columns of one record."""
+    evidence = item.get("evidence") or {}
+    return {
+        "evidence_start": evidence.get("start"),
+        "evidence_end": evidence.get("end"),
+        "evidence_page": evidence.get("page"),
+        "evidence_text": evidence.get("text"),
+    }
+
+
+def document_row(extracted: dict, path: str, source_url: str | None, indexed_at: str) -> dict[str, Any]:
+    """The ``documents`` row for one extracted document."""
+    sha256 = extracted["sha256"]
+    return {
+        "id": document_id(sha256),
+        "path": path,
+        "source_url": source_url,
+        "sha256": sha256,
+        "format": extracted.get("format"),
+        "title": extracted.get("title"),
+        "doc_type": extracted.get("doc_type"),
+        "municipality": extracted.get("municipality"),
+        "document_date": extracted.get("document_date"),
+        "year": year_of(extracted.get("document_date")),
+        "text": extracted.get("text", ""),
+        "pages": to_json(extracted.get("pages") or [0]),
+        "metadata": to_json(extracted.get("metadata") or {}),
+        "extractor_version": extracted.get("extractor_version"),
+        "indexed_at": indexed_at,
+    }
+
+
+def items_of(extracted: dict, kind: str) -> list[dict]:
+    """The records of one kind as a list (``attendance`` is a single object or ``None``)."""
+    value = extracted.get(kind)
+    if value is None:
+        return []
+    if kind in SINGLE_RECORD_KINDS and isinstance(value, dict):
+        return [value]
+    return list(value)
+
+
+def record_rows(extracted: dict, doc_id: str, kind: str) -> list[dict[str, Any]]:
+    """The rows of table ``kind`` for one extracted document, in document order."""
+    spec = RECORD_TABLES[kind]
+    fields = [c for c in spec.columns if c not in ("id", "document_id", "municipality") and not c.startswith("evidence_")]
+    rows = []
+    for n, item in enumerate(items_of(extracted, kind), start=1):
+        row: dict[str, Any] = {"id": record_id(doc_id, kind, n), "document_id": doc_id}
+        for name in fields:
+            value = item.get(name)
+            row[name] = to_json(value) if name in spec.json_columns else value
+        row["municipality"] = extracted.get("municipality")
+        row.update(evidence_columns(item))
+        rows.append(row)
+    return rows
+
+
+def delete_document_rows(db: sqlite_utils.Database, doc_ids: set[str]) -> None:
+    """Delete the documents ``doc_ids`` and every record row that points at them (no transaction)."""
+    for doc_id in sorted(doc_ids):
+        for kind in RECORD_TABLES:
+            db[kind].delete_where("document_id = ?", [doc_id])
+        db[DOCUMENTS.name].delete_where("id = ?", [doc_id])
+
+
+def load_document(db: sqlite_utils.Database, extracted: dict, path: str, source_url: str | None = None) -> str:
+    """Store one extracted document under ``path``, replacing whatever was stored for it before.
+
+    In one transaction: delete the record rows of this document (by id) and of any older
+    version stored under the same path, upsert the ``documents`` row by id (a row with the
+    same content under another path is moved to ``path``), insert the new record rows and
+    clear any failure recorded for ``path``. Returns the document id.
+    """
+    doc = document_row(extracted, path, source_url, utc_now())
+    doc_id = doc["id"]
+    children = {kind: record_rows(extracted, doc_id, kind) for kind in RECORD_TABLES}
+    with db.atomic():
+        stale = {row["id"] for row in db[DOCUMENTS.name].rows_where("path = ? and id != ?", [path, doc_id])}
+        delete_document_rows(db, stale)
+        for kind in RECORD_TABLES:
+            db[kind].delete_where("document_id = ?", [doc_id])
+        db[DOCUMENTS.name].upsert(doc, pk=DOCUMENTS.pk)
+        for kind, rows in children.items():
+            if rows:
+                db[kind].insert_all(rows, pk="id")
+        db[FAILURES.name].delete_where("path = ?", [path])
+    return doc_id
+
+
+def remove_document(db: sqlite_utils.Database, path: str) -> bool:
+    """Delete the document stored under ``path`` and all its records; ``True`` if there was one."""
+    with db.atomic():
+        ids = {row["id"] for row in db[DOCUMENTS.name].rows_where("path = ?", [path])}
+        delete_document_rows(db, ids)
+    return bool(ids)
+
+
+def record_failure(db: sqlite_utils.Database, path: str, sha256: str | None, reason: str, error_type: str) -> None:
+    """Record that ``path`` could not be indexed, and why (``reason`` is a sentence for people).
+
+    Recording the same failure again (same sha256, reason and error type) leaves the row
+    untouched, so ``failed_at`` is when this failure was first seen and a re-run over an
+    unchanged corpus changes nothing.
+    """
+    row = {"path": path, "sha256": sha256, "reason": reason, "error_type": error_type}
+    with db.atomic():
+        for existing in db[FAILURES.name].rows_where("path = ?", [path]):
+            if all(existing.get(k) == v for k, v in row.items()):
+                return
+        db[FAILURES.name].upsert({**row, "failed_at": utc_now()}, pk=FAILURES.pk)
+
+
+def manifest_rows(lines: Iterator[str] | list[str]) -> Iterator[dict[str, str]]:
+    """Parse manifest CSV lines into dicts with the manifest's columns (missing ones empty)."""
+    for raw in csv.DictReader(lines):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        if row.get("file"):
+            yield {**{c: "" for c in MANIFEST_COLUMNS}, **row}
+
+
+def read_manifest(path: Path | str) -> dict[str, dict[str, str]]:
+    """Read ``manifest.csv`` (file, source_url, municipality, retrieved, sha256) keyed by file name.
+
+    The key is the base name of the ``file`` column, so ``documents/a.pdf`` and ``a.pdf``
+    both key as ``a.pdf``; the first row for a name wins.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        result: dict[str, dict[str, str]] = {}
+        for row in manifest_rows(f):
+            result.setdefault(PurePosixPath(row["file"].replace("\\", "/")).name, row)
+    return result

@@ -1,0 +1,1 @@
+"""The document-type classifier: labelled examples, the training code and the trained model."""
