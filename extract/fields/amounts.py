@@ -15,6 +15,9 @@ _CUR_BEFORE = r"(?P<cur>лв\.?|BGN|EUR|€)"
 _AFTER = re.compile(rf"(?<![\w.,/-]){_NUMBER}\s?(?:{_MULT}\s?)?{_CUR_AFTER}", re.I)
 _BEFORE = re.compile(rf"(?<![\w]){_CUR_BEFORE}\s?(?<![\d]){_NUMBER}(?:\s?{_MULT})?(?![\d])", re.I)
 _TABLE_NUMBER = re.compile(rf"^\s*{_NUMBER}\s*(?:{_CUR_AFTER})?\s*$", re.I)
+DEFAULT_ROLE = "other"
+_EQUIVALENT = re.compile(r"\s*\((?:около|или|равностойност(?:та)?\s+на|=|≈)?\s*", re.I)
+_TOTAL_FOLLOWS = re.compile(r"\s*(?:\([^)]{0,40}\)\s*)?,?\s*(?:от\s+които|в\s+т\.\s?ч\.|включително|разпределени\s+както\s+следва)", re.I)
 _CLAUSE_BREAK = re.compile(r",\s*(?:от\s+(?:които|тях)|като|а\s|в\s+т\.\s*ч\.|включително)|;|\(|\n", re.I)
 
 
@@ -61,46 +64,60 @@ def amount_record(doc: Document, start: int, end: int, value: float, currency: s
             "evidence": doc.evidence(start, end)}
 
 
-def _table_currency(table: Table, doc: Document) -> str | None:
-    header = fold(" ".join(" ".join(row) for row in table.rows[:2]) + " " + doc.text[max(0, table.start - 200):table.start])
-    if re.search(r"\b(?:лв|лева|bgn)\b", header):
+def _column_currency(header: str) -> str | None:
+    folded = fold(header)
+    if "%" in folded or "дял" in folded or "процент" in folded:
+        return "none"
+    if re.search(r"(?<![а-я])(?:лв|лева|bgn)(?![а-я])", folded):
         return "BGN"
-    if re.search(r"\b(?:евро|eur)\b|€", header):
+    if re.search(r"(?<![а-я])(?:евро|eur)(?![а-я])|€", folded):
         return "EUR"
     return None
 
 
-def _table_role(label: str) -> str | None:
-    return role_from_context(label, "") or None
-
-
 def _table_amounts(doc: Document, taken: list[tuple[int, int]]) -> list[dict]:
+    """Numbers in table cells whose column header (or the caption above) names the currency."""
     records = []
     for table in doc.tables:
-        currency = _table_currency(table, doc)
-        if not currency:
-            continue
+        header = table.rows[0] if table.rows else []
+        caption = _column_currency(doc.text[max(0, table.start - 120):table.start])
         cursor = table.start
-        for row in table.rows:
+        for row in table.rows[1:]:
             label = " ".join(cell for cell in row if cell and not _TABLE_NUMBER.match(cell))
-            for cell in row:
+            for column, cell in enumerate(row):
                 match = _TABLE_NUMBER.match(cell or "")
                 if not match or not re.search(r"\d{3}|,\d\d", cell):
                     continue
+                currency = _column_currency(header[column]) if column < len(header) else None
+                currency = currency or (caption if caption != "none" else None)
+                if match["cur"]:
+                    currency = _currency(match["cur"])
                 found = doc.text.find(cell.strip(), cursor, max(table.end, cursor) + 1)
                 if found < 0:
                     continue
                 cursor = found + len(cell.strip())
-                if any(s <= found < e for s, e in taken):
+                if currency in (None, "none") or any(s <= found < e for s, e in taken):
                     continue
-                role = _table_role(label)
                 value = parse_number(match["num"])
-                records.append(amount_record(doc, found, found + len(cell.strip()), value, currency, role))
+                records.append(amount_record(doc, found, found + len(cell.strip()), value, currency,
+                                             role_from_context(label, "") or DEFAULT_ROLE))
     return records
 
 
+def deduplicate(records: list[dict]) -> list[dict]:
+    """One record per (value, currency): the first mention, with the first role any mention gives."""
+    kept: dict[tuple[float, str], dict] = {}
+    for record in records:
+        key = (record["value"], record["currency"])
+        if key not in kept:
+            kept[key] = record
+        elif kept[key]["role"] in (None, DEFAULT_ROLE) and record["role"] not in (None, DEFAULT_ROLE):
+            kept[key]["role"] = record["role"]
+    return list(kept.values())
+
+
 def extract_amounts(doc: Document) -> list[dict]:
-    """Amount records with value, currency, EUR value and role, in text order."""
+    """Amount records (value, currency, EUR value, role) in text order, one per distinct amount."""
     text, found = doc.text, []
     for pattern in (_AFTER, _BEFORE):
         for match in pattern.finditer(text):
@@ -111,11 +128,16 @@ def extract_amounts(doc: Document) -> list[dict]:
     found.sort()
     records = []
     for i, (start, end, value, currency) in enumerate(found):
+        if records and _EQUIVALENT.fullmatch(text, found[i - 1][1], start):
+            # "148 600 лв. (75 977,97 евро)": the same money in the other currency, same role.
+            records.append(amount_record(doc, start, end, value, currency, records[-1]["role"]))
+            continue
         next_start = found[i + 1][0] if i + 1 < len(found) else len(text)
         previous_end = found[i - 1][1] if i else 0
         before = clause_before(text, start, 160)[-(start - previous_end):] if start > previous_end else ""
-        role = role_from_context(before, text[end:min(end + 80, next_start)])
-        records.append(amount_record(doc, start, end, value, currency, role))
+        role = "total" if _TOTAL_FOLLOWS.match(text, end) else \
+            role_from_context(before, text[end:min(end + 80, next_start)])
+        records.append(amount_record(doc, start, end, value, currency, role or DEFAULT_ROLE))
     records += _table_amounts(doc, [(s, e) for s, e, *_ in found])
     records.sort(key=lambda r: r["evidence"]["start"])
-    return records
+    return deduplicate(records)

@@ -12,12 +12,12 @@ from extract.lexicon import ambiguous_first_names, first_names, name_stopwords, 
 from extract.translit import to_cyrillic
 from models import data_path
 
-_CAP = r"[А-Я][а-яѝ]+(?:-[А-Я][а-яѝ]+)?"
+_CAP = r"[А-Я][а-яѝјљњѓќџ]+(?:-[А-Я][а-яѝјљњѓќџ]+)?"
 _UPPER = r"[А-Я]{2,}(?:-[А-Я]{2,})?"
 _SURNAME_END = re.compile(r"(?:ов|ова|ев|ева|ски|ска|цки|цка|ин|ина|ян|ич|ъв|ърва|иев|иева|ийски|ийска|ова-\w+|ева-\w+)$", re.I)
-_FULL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_CAP})\s(?:(?P<middle>{_CAP})\s)?(?P<last>{_CAP}))(?![\w-])")
-_FULL_UPPER = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_UPPER})\s(?:(?P<middle>{_UPPER})\s)?(?P<last>{_UPPER}))(?![\w-])")
-_INITIAL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>[А-Я]{{1,2}}\.)\s?(?:[А-Я]\.\s?)?(?P<last>{_CAP}))(?![\w-])")
+_FULL = re.compile(rf"(?<![\w-])(?<![А-Яа-яA-Za-z]\.)(?P<name>(?P<first>{_CAP})[ \u00a0]+(?:(?P<middle>{_CAP})[ \u00a0]+)?(?P<last>{_CAP}))(?![\w]|-[А-Я])")
+_FULL_UPPER = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_UPPER})[ \u00a0]+(?:(?P<middle>{_UPPER})[ \u00a0]+)?(?P<last>{_UPPER}))(?![\w-])")
+_INITIAL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>(?:[А-Я]|Ст|Хр|Ив|Ал|Цв|Вл|Кр|Ат|Ан)\.)\s?(?:[А-Я]\.\s?)?(?P<last>{_CAP}))(?![\w-])")
 _LATIN = re.compile(r"(?<![\w.-])(?P<name>(?P<first>[A-Z][A-Za-z]{2,}|[A-Z]{3,})\s(?:(?P<middle>[A-Z][A-Za-z]+)\s)?(?P<last>[A-Z][A-Za-z]{2,}|[A-Z]{3,}))(?![\w-])")
 _LATIN_SURNAME_END = re.compile(r"(?:ov|ova|ev|eva|ski|ska|in|ina|ian|yan|ich|ieva|iev)$", re.I)
 _ROLE_LEAD = re.compile(r"^\s*(?:[,–—-]|\(|:)\s*")
@@ -35,7 +35,7 @@ def _first_name_list() -> list[str]:
 
 
 def is_first_name(word: str) -> bool:
-    """A given name from the gazetteer (case-insensitive)."""
+    """A given name from the gazetteer (case-insensitive); names that are also words are not."""
     return word[:1].upper() + word[1:].lower() in first_names()
 
 
@@ -55,7 +55,7 @@ def _latin_first_name(word: str) -> bool:
 def _after_marker(text: str, start: int) -> bool:
     """True when the words at ``start`` follow a street/school/saint marker or an opening quote."""
     before = text[max(0, start - 25):start]
-    if re.search(r"[„\"“«]\s*$", before):
+    if re.search(r"(?:^|[\s(])[„\"“«]\s*$", before):
         return True
     word = re.search(r"(\S+)\s*$", before)
     return bool(word) and word.group(1).lower().rstrip("„\"“") in _lines("street_markers.txt")
@@ -124,21 +124,48 @@ def _role_before(text: str, start: int) -> str | None:
     return None
 
 
-def _candidates(text: str):
-    for match in _FULL.finditer(text):
-        first, middle, last = match["first"], match["middle"], match["last"]
-        stop = name_stopwords()
-        if first.lower() in stop or last.lower() in stop or (middle and middle.lower() in stop):
+_CAP_START = re.compile(r"(?<![\w-])[А-Я][а-яѝ]")
+_FULL_TWO = re.compile(rf"(?P<name>(?P<first>{_CAP})(?:[ \u00a0]+|[ ]*\n[ ]*)(?P<last>{_CAP}))(?![\w]|-[А-Я])")
+
+
+def _full_kind(first: str, middle: str | None, last: str) -> str | None:
+    """'full' or 'weak' when the words read as a person's name, else None."""
+    stop = name_stopwords()
+    if first.lower() in stop or last.lower() in stop or (middle and middle.lower() in stop):
+        return None
+    surname = looks_like_surname(last)
+    known = is_first_name(first) or (first in ambiguous_first_names() and surname)
+    if known and (surname or not is_first_name(last) or middle):
+        return "full"
+    if known and is_first_name(last):
+        return "pair"
+    if surname and (not middle or looks_like_surname(middle) or middle.endswith(("ов", "ев"))) and \
+            re.match(r"[А-Я][а-я]+[аяо]?$", first):
+        return "weak"
+    return None
+
+
+def _full_names(text: str):
+    """Two- and three-word names, tried at every capitalised word (so ``Община Велинград Огнян Бечев`` works)."""
+    for start in _CAP_START.finditer(text):
+        if start.start() and text[start.start() - 1] == "." and start.start() > 1 and text[start.start() - 2].isalpha():
             continue
-        known = is_first_name(first) and first not in ambiguous_first_names()
-        surname = looks_like_surname(last)
-        if known and (surname or not is_first_name(last) or middle):
-            yield match.start("name"), match.end("name"), match["name"], "full"
-        elif is_first_name(first) and surname:
-            yield match.start("name"), match.end("name"), match["name"], "full"
-        elif surname and (not middle or looks_like_surname(middle) or middle.endswith(("ов", "ев"))) and \
-                re.match(r"[А-Я][а-я]+[аяо]?$", first) and first.lower() not in stop:
-            yield match.start("name"), match.end("name"), match["name"], "weak"
+        match = _FULL.match(text, start.start())
+        if match and match["middle"]:
+            kind = _full_kind(match["first"], match["middle"], match["last"])
+            if kind:
+                yield match.start("name"), match.end("name"), match["name"], kind
+                continue
+        match = _FULL_TWO.match(text, start.start())
+        if match:
+            wrapped = "\n" in match["name"]
+            kind = _full_kind(match["first"], None, match["last"])
+            if kind and not (wrapped and (kind != "full" or not looks_like_surname(match["last"]))):
+                yield match.start("name"), match.end("name"), match["name"], kind
+
+
+def _candidates(text: str):
+    yield from _full_names(text)
     for match in _FULL_UPPER.finditer(text):
         first, last = match["first"].capitalize(), match["last"].capitalize()
         if is_first_name(first) and (looks_like_surname(last) or not is_first_name(last)) and last.lower() not in name_stopwords():
@@ -151,11 +178,20 @@ def _candidates(text: str):
             yield match.start("name"), match.end("name"), match["name"], "latin"
 
 
+def _in_list(text: str, start: int, end: int) -> bool:
+    """Two given names in a row (``Юксел Мустафа``) count as a name inside a list of names."""
+    before = text[max(0, start - 3):start]
+    after = text[end:end + 4]
+    return bool(re.search(r"[,:;]\s*$", before)) or bool(re.match(r"\s*(?:[,;]|и\s)", after))
+
+
 def _has_context(text: str, start: int, end: int) -> bool:
     """Evidence that two capitalised words are a person: a title, a role, or a line of their own."""
     if _title_before(text, start)[0] or _role_at(text, end)[0] or _role_before(text, start):
         return True
     line_start = text.rfind("\n", 0, start) + 1
+    if re.fullmatch(r"\s*\d{1,3}[.)]\s*", text[line_start:start]):
+        return True
     line_end = text.find("\n", end)
     line = text[line_start:len(text) if line_end < 0 else line_end]
     return len(line.strip(" /,.-–")) <= (end - start) + 2
@@ -170,6 +206,8 @@ def extract_people(doc: Document) -> list[dict]:
         if any(s < end and start < e for s, e in taken) or _after_marker(text, start):
             continue
         if kind == "weak" and not _has_context(text, start, end):
+            continue
+        if kind == "pair" and not _in_list(text, start, end):
             continue
         taken.append((start, end))
         title, _ = _title_before(text, start)

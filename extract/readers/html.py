@@ -65,6 +65,56 @@ def markdown_tables(text: str) -> list[Table]:
     return tables
 
 
+_SKIP_ANCESTORS = {"nav", "header", "footer", "aside", "form"}
+_DATE_LIKE = re.compile(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}\s+[а-яА-Я]+\s+\d{4}|публикува|дата", re.I)
+
+
+def _outside_chrome(element) -> bool:
+    for ancestor in element.iterancestors():
+        classes = (ancestor.get("class") or "") + " " + (ancestor.get("id") or "")
+        if ancestor.tag in _SKIP_ANCESTORS or re.search(r"sidebar|menu|cookie|footer|breadcrumb|widget", classes, re.I):
+            return False
+    return True
+
+
+def article_header(html: str, main_text: str) -> list[str]:
+    """The article's headline and its date line, which main-text extraction often drops."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    head = main_text[:400]
+    lines = []
+    for heading in tree.iter("h1", "h2"):
+        if not _outside_chrome(heading):
+            continue
+        title = " ".join(heading.text_content().split())
+        if not title or title in head:
+            return []
+        lines.append(title)
+        for sibling in heading.itersiblings():
+            text = " ".join(sibling.text_content().split())
+            if not text or len(text) > 200:
+                break
+            if _DATE_LIKE.search(text) and text not in head:
+                lines.append(text)
+        return lines
+    return []
+
+
+def paragraphs_apart(text: str) -> str:
+    """One blank line between paragraphs (trafilatura gives one line each); table rows stay together."""
+    lines = text.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i + 1 < len(lines) and not (line.startswith("|") and lines[i + 1].startswith("|")) and line.strip():
+            out.append("")
+    return "\n".join(out)
+
+
 def read_html_document(path: Path, data: bytes) -> Document:
     """Read a saved web page: main text, title, publication date, attachment links."""
     import trafilatura
@@ -77,7 +127,8 @@ def read_html_document(path: Path, data: bytes) -> Document:
         raise ReadError(f"the HTML could not be parsed: {error}") from error
     if extracted is None or not (extracted.text or "").strip():
         raise ReadError("no main text found in the HTML page")
-    text = normalize_text(extracted.text)
+    header = article_header(html, extracted.text)
+    text = normalize_text(paragraphs_apart("\n".join(header + [extracted.text])))
     page_title = re.search(r"<title[^>]*>(.*?)</title>", html, re.I | re.S)
     metadata = {
         "html_title": normalize_text(" ".join(page_title.group(1).split())) if page_title else None,

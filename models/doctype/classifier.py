@@ -5,6 +5,7 @@ documents with a gold ``doc_type``. Run ``letopis train-doctype`` to retrain and
 """
 from __future__ import annotations
 
+import gzip
 import json
 import pickle
 from functools import lru_cache
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from models import data_path
 
-MODEL_PATH = data_path("doctype", "doctype.pkl")
+MODEL_PATH = data_path("doctype", "doctype.pkl.gz")
 METRICS_PATH = data_path("doctype", "metrics.json")
 EXAMPLES_PATH = data_path("doctype", "examples.jsonl")
 TEXT_CHARS = 3000
@@ -35,8 +36,8 @@ def make_pipeline():
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     features = FeatureUnion([
-        ("words", TfidfVectorizer(lowercase=True, ngram_range=(1, 2), min_df=1, sublinear_tf=True, max_features=40000)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True, sublinear_tf=True, max_features=60000)),
+        ("words", TfidfVectorizer(lowercase=True, ngram_range=(1, 2), min_df=1, sublinear_tf=True, max_features=20000)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True, sublinear_tf=True, max_features=30000)),
     ])
     return Pipeline([("features", features), ("model", LogisticRegression(max_iter=2000, C=8.0, class_weight="balanced"))])
 
@@ -52,7 +53,7 @@ def save(model, path: Path = MODEL_PATH) -> None:
     """Write the fitted model with the scikit-learn version it needs."""
     import sklearn
 
-    with path.open("wb") as handle:
+    with gzip.open(path, "wb") as handle:
         pickle.dump({"sklearn": sklearn.__version__, "model": model}, handle)
 
 
@@ -63,7 +64,7 @@ def load():
 
     if MODEL_PATH.exists():
         try:
-            with MODEL_PATH.open("rb") as handle:
+            with gzip.open(MODEL_PATH, "rb") as handle:
                 saved = pickle.load(handle)
             if saved.get("sklearn") == sklearn.__version__:
                 return saved["model"]
