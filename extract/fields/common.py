@@ -4,7 +4,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[А-ЯA-Z„\"\d])|\n\s*\n|\n(?=\s*(?:\d+[.)]|[-•*])\s)")
+_ABBREVIATION_END = re.compile(
+    r"(?<![\w-])(?:[А-ЯA-Z]|т|гр|с|ул|бул|инж|д-р|проф|доц|арх|чл|ал|др|вх|изх|рег|пл|кв|обл|общ|ж\.к|"
+    r"св|ст|хр|ив|ал|зам|с-р|г-н|г-жа|тел|стр|им|бл|вкл|напр|мин|хил|млн|млрд|No|№|т\.ч|в т|ап|ет|к-с)\.$", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[А-ЯA-Z„\"\d])|\n\s*\n|\n(?=\s*(?:\d+[.)]|[-•*])\s)|"
+                           r"(?<=\n)(?P<heading>[^\n]{1,60}?)(?<![,;:–—.!?-])\n(?=[А-ЯA-Z\d„])")
 QUOTES_OPEN = "„\"“«'"
 QUOTES_CLOSE = "“”\"»'"
 DASHES = "-–—‑"
@@ -46,6 +50,14 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     end = len(text) if end is None else end
     spans, cursor = [], start
     for match in _SENTENCE_END.finditer(text, start, end):
+        if match.group("heading") is not None:
+            # A short line with no closing punctuation, then a capital: a heading such as "По т. 4".
+            cut = match.end("heading")
+            spans.append((cursor, cut))
+            cursor = cut + 1
+            continue
+        if "\n\n" not in match.group(0) and _ABBREVIATION_END.search(text, max(0, match.start() - 8), match.start()):
+            continue
         spans.append((cursor, match.start()))
         cursor = match.end()
     spans.append((cursor, end))

@@ -9,7 +9,7 @@ from extract.fields.votes import Tally, outcome_of, parse_tally
 
 _HEADING = re.compile(
     r"(?:^|(?<=\n))[ \t]*(?:(?:[А-Яа-я]+[ \t]+){0,6}?(?:прие|приема|взе)[ \t]+(?:следното[ \t]+)?)?"
-    r"(?P<word>Р[ \t]?Е[ \t]?Ш[ \t]?Е[ \t]?Н[ \t]?И[ \t]?Е|Решение)[ \t]*(?:№|N[o°]?\.?|No\.?)[ \t]*(?P<num>\d{1,5}(?:[-/.]\d{1,5})?)"
+    r"(?P<word>Р[ \t]?Е[ \t]?Ш[ \t]?Е[ \t]?Н[ \t]?И[ \t]?Е|Решение)[ \t]*\n?[ \t]*(?:№|N[o°]?\.?|No\.?)[ \t]*(?P<num>\d{1,5}(?:[-/.]\d{1,5})?)"
     r"(?P<rest>[^\n]{0,60})", re.M)
 _OPERATIVE = re.compile(r"Р[ \t]?Е[ \t]?Ш[ \t]?И[ \t]?\s*:|РЕШИ\b|реши\s*:|\bРЕШАВА\s*:", re.M)
 _BOUNDARY = re.compile(r"^[ \t]*(?:по[ \t]+т(?:\.|очка)[ \t]*\d|по[ \t]+(?:първа|втора|трета|четвърта|пета|шеста|седма|осма|девета|десета)[ \t]+точка|"
@@ -80,9 +80,7 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
         else:
             before_start = _previous_mark(marks, heading.start())
             before_start = max([before_start] + [e for _, e in claimed])
-            before = parse_tally(text[before_start:heading.start()])
-            tally = before
-            tally_span = (before_start + before.start, before_start + before.end) if before.found else None
+            tally, tally_span = _last_tally(text, before_start, heading.start())
             body_end = block_end
         body_end = max(body_start, _trim_end(text, body_start, body_end))
         number = _NUMBER_CLEAN.sub("", heading["num"])
@@ -94,6 +92,15 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
         if tally_span:
             claimed.append(tally_span)
     return decisions, claimed
+
+
+def _last_tally(text: str, start: int, end: int) -> tuple[Tally, tuple[int, int] | None]:
+    """The tally nearest before ``end`` (a vote stated just before ``... прие РЕШЕНИЕ № N``)."""
+    for sentence in reversed(sentences(text, start, end)):
+        tally = parse_tally(sentence.text)
+        if tally.found:
+            return tally, (sentence.start + tally.start, sentence.start + tally.end)
+    return Tally(), None
 
 
 def _sentence_start(block: str, tally_start: int) -> int:
@@ -113,27 +120,65 @@ def _trim_end(text: str, start: int, end: int) -> int:
     return end
 
 
+_STRONG_PROPOSAL = re.compile(r"предложението\s+за|проект(?:ът|а)?\s+(?:за|на)\s+решение|докладн(?:а|ата)\s+записка|становище|"
+                              r"комисията\s+предлага|работната\s+група\s+реши", re.I)
+_PROPOSAL = re.compile(r"предлага|\bда\s+(?:приеме|одобри|отпусне|предостави|даде|създаде|поеме|възложи|упълномощи)|\bприема\b|"
+                       r"решение\s*:|не\s+подкрепя|\bподкрепя\b|\bреши\b|\bрешава\b", re.I)
+_PROCEDURAL = re.compile(r"подлагам\s+на\s+гласуване|подложи\s+на\s+гласуване|гласуването\s+е|пристъпи\s+към\s+гласуване", re.I)
+_REFERS_BACK = re.compile(r"^(?:Проектът|Предложението|Решението|То)\b", re.I)
+_OUTCOME_STATEMENT = re.compile(r"^(?:Дневният\s+ред|Предложението|Решението|Комисията|Проектът|Съветът|Общинският\s+съвет)[^.]{0,200}?"
+                                r"(?:приема|прие|приет|подкрепя|отхвърл)", re.I)
+_SPEAKER = re.compile(r"^(?:[А-Я]\.\s?[А-Я][а-я]+|[А-Я][а-я]+\s[А-Я][а-я]+(?:\s[А-Я][а-я]+)?)\s*[–:-]\s")
+PROPOSAL_LOOKBACK = 5
+
+
 def _tallied_decisions(doc: Document, claimed: list[tuple[int, int]]) -> list[dict]:
-    """Tallies outside numbered decisions: each is a decision on the sentence or proposal before it."""
+    """Tallies outside numbered decisions: each is a decision on the proposal it settles."""
     text, decisions = doc.text, []
     spans = sentences(text)
+
+    def is_claimed(span: Span) -> bool:
+        return any(s <= span.start < e or span.start <= s < span.end for s, e in claimed)
+
     for index, sentence in enumerate(spans):
-        if any(s <= sentence.start < e or sentence.start <= s < sentence.end for s, e in claimed):
-            continue
-        if not _TALLY_CUE.search(sentence.text):
+        if is_claimed(sentence) or not _TALLY_CUE.search(sentence.text):
             continue
         tally = parse_tally(sentence.text)
         if not tally.found:
             continue
-        start = sentence.start
+        start, end = sentence.start, sentence.end
         words_outside = len((sentence.text[:tally.start] + sentence.text[tally.end:]).split())
-        if words_outside < 8 and index > 0:
-            previous = spans[index - 1]
-            if not _TALLY_CUE.search(previous.text) or not parse_tally(previous.text).found:
-                start = previous.start
-        decisions.append(_decision(doc, None, (start, sentence.end), tally, text[start:sentence.end]))
-        claimed.append((start, sentence.end))
+        if words_outside < 8:
+            following = spans[index + 1] if index + 1 < len(spans) else None
+            if following and _OUTCOME_STATEMENT.match(following.text) and not parse_tally(following.text).found \
+                    and not is_claimed(following):
+                end = following.end
+        if words_outside < 8 or _REFERS_BACK.match(sentence.text):
+            proposal = _proposal_before(spans, index, is_claimed)
+            if proposal is not None:
+                start = proposal.start
+        decisions.append(_decision(doc, None, (start, end), tally, text[start:end]))
+        claimed.append((start, end))
     return decisions
+
+
+def _proposal_before(spans: list[Span], index: int, is_claimed) -> Span | None:
+    """The proposal a tally settles: the nearest strongly worded proposal a few sentences back, else a weaker one."""
+    weak = None
+    for back in range(1, PROPOSAL_LOOKBACK + 1):
+        if index - back < 0:
+            break
+        candidate = spans[index - back]
+        if is_claimed(candidate) or parse_tally(candidate.text).found or _BOUNDARY.match(candidate.text):
+            break
+        if _PROCEDURAL.search(candidate.text):
+            continue
+        body = _SPEAKER.sub("", candidate.text)
+        if _STRONG_PROPOSAL.search(body) and not _SPEAKER.match(candidate.text):
+            return candidate
+        if weak is None and _PROPOSAL.search(body):
+            weak = candidate
+    return weak
 
 
 def _resolutions(doc: Document) -> list[dict]:
