@@ -13,6 +13,10 @@ _MEMBERS = r"(?:общински\s+)?(?:съветници|членове|чле
 _NUMBER = r"(?P<{name}>\d{{1,3}}|[а-я]+)"
 _X_OF_Y = re.compile(r"(?<!\d)(?P<present>\d{1,3})\s*(?:\([а-я ]+\)\s*)?(?:" + _MEMBERS + r"\s*)?(?:от|/)\s*(?:общо\s+|всичко\s+|определените[^\d]{0,40}?)?(?P<total>\d{1,3})(?!\d)", re.I)
 _TOTAL = re.compile(r"(?:от\s+общо|общо|от\s+всичко|от\s+определените[^\d\n]{0,60}?|състав\s+от|от\s+избраните)\s*(?P<total>\d{1,3})\s*(?:\([а-я ]+\)\s*)?" + _MEMBERS, re.I)
+_BARE_COUNT = re.compile(r"\s*(?:на\s+заседанието\s*)?[–:-]?\s*(?P<n>\d{1,3})(?=\s*(?:[.,;)]|$|\s+(?:от|души|членове|съветници|общински)))", re.I)
+_STATED_TOTAL = re.compile(r"общ\s+(?:брой|състав)[^\d\n]{0,40}?[–:-]\s*(?P<total>\d{1,3})(?!\d)", re.I)
+_ROLL_ROW = re.compile(r"^\s*\d{1,3}[.)]?\s+[А-Я][а-я]+(?:\s+[А-Я][а-я]+){1,2}[ \t|–-]+(?P<vote>за|против|въздържал[а]?\s+се|отсъства|не\s+гласува)\s*$",
+                       re.I | re.M)
 _COUNT_AFTER_CUE = re.compile(r"(?P<n>\d{1,3}|[а-я]+)\s*(?:\([а-я ]+\)\s*)?(?:" + _MEMBERS + r")", re.I)
 
 
@@ -38,6 +42,10 @@ def extract_attendance(doc: Document) -> dict | None:
         text = sentence.text
         if len(text) > 600:
             text = text[:600]
+        if total is None and _STATED_TOTAL.search(text):
+            stated = _STATED_TOTAL.search(text)
+            total = int(stated["total"])
+            spans.append((sentence.start + stated.start(), sentence.start + stated.end()))
         if present is None and _PRESENT_CUE.search(text) and not _ABSENT_CUE.match(text):
             cue = _PRESENT_CUE.search(text)
             x_of_y = _X_OF_Y.search(text, max(0, cue.start() - 40))
@@ -46,11 +54,15 @@ def extract_attendance(doc: Document) -> dict | None:
                 spans.append((sentence.start + x_of_y.start(), sentence.start + x_of_y.end()))
             else:
                 count = _COUNT_AFTER_CUE.search(text, cue.end())
+                bare = _BARE_COUNT.match(text, cue.end())
                 if count and count.start() - cue.end() < 40 and _number(count["n"]):
                     present = _number(count["n"])
                     spans.append((sentence.start + count.start(), sentence.start + count.end()))
+                elif bare:
+                    present = int(bare["n"])
+                    spans.append((sentence.start + cue.start(), sentence.start + bare.end()))
             if total is None:
-                stated = _TOTAL.search(text)
+                stated = _TOTAL.search(text) or _STATED_TOTAL.search(text)
                 if stated:
                     total = int(stated["total"])
                     spans.append((sentence.start + stated.start(), sentence.start + stated.end()))
@@ -65,6 +77,13 @@ def extract_attendance(doc: Document) -> dict | None:
                 absent = _count_named(text)
             if absent is not None:
                 spans.append((sentence.start + cue.start(), sentence.end))
+    rows = list(_ROLL_ROW.finditer(doc.text))
+    if len(rows) >= 3:
+        missing = sum(1 for row in rows if re.match(r"отсъства|не\s+гласува", row["vote"], re.I))
+        total = total if total is not None else len(rows)
+        absent = absent if absent is not None else missing
+        present = present if present is not None else len(rows) - missing
+        spans.append((rows[0].start(), rows[-1].end()))
     if present is None and absent is None and total is None:
         return None
     start = min(s for s, _ in spans)

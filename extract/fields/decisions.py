@@ -56,7 +56,7 @@ def _is_reference(match: re.Match) -> bool:
     rest = match["rest"].strip()
     if match["word"].startswith("Р") and match["word"].upper() == match["word"] and " " in match["word"]:
         return False
-    if match["word"] == "Решение" and rest and not re.match(r"^(?:/|от\s|г\.|\d|\(|:|$)", rest):
+    if match["word"] == "Решение" and rest and not re.match(r"^(?:/|от\s|г\.|\d|:|$)", rest):
         return True
     return bool(re.match(r"^\s*по\s+протокол", rest))
 
@@ -127,7 +127,7 @@ _PROPOSAL = re.compile(r"предлага|\bда\s+(?:приеме|одобри|
 _PROCEDURAL = re.compile(r"подлагам\s+на\s+гласуване|подложи\s+на\s+гласуване|гласуването\s+е|пристъпи\s+към\s+гласуване", re.I)
 _REFERS_BACK = re.compile(r"^(?:Проектът|Предложението|Решението|То)\b", re.I)
 _OUTCOME_STATEMENT = re.compile(r"^(?:Дневният\s+ред|Предложението|Решението|Комисията|Проектът|Съветът|Общинският\s+съвет)[^.]{0,200}?"
-                                r"(?:приема|прие|приет|подкрепя|отхвърл)", re.I)
+                                r"(?:приема|прие|приет|подкрепя|отхвърл|предлага)", re.I)
 _SPEAKER = re.compile(r"^(?:[А-Я]\.\s?[А-Я][а-я]+|[А-Я][а-я]+\s[А-Я][а-я]+(?:\s[А-Я][а-я]+)?)\s*[–:-]\s")
 PROPOSAL_LOOKBACK = 5
 
@@ -218,11 +218,22 @@ def _starts_paragraph(text: str, position: int) -> bool:
     return not text[line_start:position].strip()
 
 
+def _first_of_each_number(decisions: list[dict]) -> list[dict]:
+    """A decision number met again (a link "Решение № 690 (PDF)") is the same decision."""
+    seen, kept = set(), []
+    for decision in decisions:
+        if decision["number"] in seen:
+            continue
+        seen.add(decision["number"])
+        kept.append(decision)
+    return kept
+
+
 def extract_decisions(doc: Document, doc_type: str) -> list[dict]:
     """Decision records in text order, with number, operative text, tally and outcome."""
     headed, claimed = _headed_decisions(doc)
     tallied = _tallied_decisions(doc, list(claimed))
-    decisions = headed + tallied
+    decisions = _first_of_each_number(headed) + tallied
     if not decisions and doc_type == "protocol":
         decisions = _resolutions(doc)
     decisions.sort(key=lambda d: d["evidence"]["start"])

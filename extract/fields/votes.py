@@ -15,6 +15,8 @@ _ABSTAINED = [re.compile(rf"{_Q}въздърж(?:ал[иа]?|али)\s+се{_Q}\
               re.compile(rf"(?<![\d/]){_N}\s*(?:\([а-я ]+\)\s*)?(?:гласа?\s*|глас\s*)?{_Q}въздърж(?:ал[иа]?|али)\s+се{_Q}", re.I)]
 _SLASH = re.compile(r"(?:приема|прие|гласуване|гласува(?:ли|не)?|гласа|с|решение|не\s+приема|резултат)\s*[:–-]?\s*"
                     r"(?P<f>\d{1,3})\s*/\s*(?P<a>\d{1,3})\s*/\s*(?P<ab>\d{1,3})(?![\d/]|\.\d)", re.I)
+_SLASH_LOOSE = re.compile(r"(?:гласува[^\n]{0,60}?[:–-]\s*)?(?<![\d/.])(?P<f>\d{1,3})\s*/\s*(?P<a>\d{1,3})\s*/\s*(?P<ab>\d{1,3})(?![\d/]|\.\d)"
+                          r"(?=\s*[–-]\s*(?:не\s+)?(?:се\s+)?(?:приема|прие|подкрепя))", re.I)
 _UNANIMOUS = re.compile(r"единодушно|единогласно|с\s+пълно\s+мнозинство", re.I)
 _ROLL_CALL = re.compile(r"^\s*\d{0,3}[.)]?\s*[А-Я][а-я]+(?:\s+[А-Я][а-я]+){1,2}(?:\s*[–\t|:-]\s*|\s{2,}|\s+)"
                         r"(?P<vote>за|против|въздържал(?:а)?\s+се|въздържа(?:ла)?\s+се)\s*$", re.I | re.M)
@@ -47,7 +49,7 @@ def _first(patterns: list[re.Pattern], text: str) -> re.Match | None:
 
 def parse_tally(text: str) -> Tally:
     """The first tally stated in ``text`` with its span; empty when there is none."""
-    slash = _SLASH.search(text)
+    slash = _SLASH.search(text) or _SLASH_LOOSE.search(text)
     roll = list(_ROLL_CALL.finditer(text))
     for_m, against_m, abst_m = _first(_FOR, text), _first(_AGAINST, text), _first(_ABSTAINED, text)
     worded = [m for m in (for_m, against_m, abst_m) if m]
@@ -67,8 +69,12 @@ def parse_tally(text: str) -> Tally:
             tally.votes_against = _value(against_m["n"])
         if abst_m in near:
             tally.votes_abstained = _value(abst_m["n"])
-        if re.search(rf"{_Q}против{_Q}\s*(?:–|-)?\s*няма|против\s+няма", text[tally.start:tally.end + 40], re.I) and tally.votes_against is None:
+        around = text[tally.start:tally.end + 60]
+        if tally.votes_against is None and re.search(rf"{_Q}против{_Q}\s*(?:–|-)?\s*няма|против\s+няма|(?:няма|без)\s+{_Q}против", around, re.I):
             tally.votes_against = 0
+        if tally.votes_abstained is None and re.search(rf"(?:няма|без)\s+{_Q}против{_Q}\s+(?:и|или|,)\s+{_Q}въздърж|"
+                                                      rf"(?:няма|без)\s+{_Q}въздърж|въздърж\w*\s+се{_Q}\s*(?:–|-)?\s*няма", around, re.I):
+            tally.votes_abstained = 0
         return tally
     unanimous = _UNANIMOUS.search(text)
     if unanimous:
