@@ -79,7 +79,7 @@ def extract_attendance(doc: Document) -> dict | None:
                 spans.append((sentence.start + cue.start(), sentence.end))
     rows = list(_ROLL_ROW.finditer(doc.text))
     if len(rows) >= 3:
-        missing = sum(1 for row in rows if re.match(r"отсъства|не\s+гласува", row["vote"], re.I))
+        missing = sum(1 for row in rows if row["vote"].lower() == "отсъства")
         total = total if total is not None else len(rows)
         absent = absent if absent is not None else missing
         present = present if present is not None else len(rows) - missing

@@ -12,6 +12,13 @@ _NUMERIC = re.compile(
     r"(?<![\d.,])(?P<d>[0-3]?\d)\s?(?P<sep>[./])\s?(?P<m>[01]?\d)\s?(?P=sep)\s?(?P<y>(?:19|20)\d\d|\d\d(?=\s?г))(?![\d])"
     r"(?:\s?(?:г\.|г(?![а-я])|год\.|година))?")
 _ISO = re.compile(r"(?<![\d.-])(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)(?![\d-])")
+_ROMAN = re.compile(r"(?<![\d.])(?P<d>[0-3]?\d)\s?\.\s?(?P<m>XII|XI|X|IX|VIII|VII|VI|V|IV|III|II|I)\s?\.\s?(?P<y>(?:19|20)\d\d)(?!\d)(?:\s?(?:г\.|г(?![а-я])))?")
+_ROMAN_MONTHS = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11, "XII": 12}
+_OWN_HEADING = re.compile(r"(?:^|\n)[ \t]*(?:П\s?Р\s?О\s?Т\s?О\s?К\s?О\s?Л|Р\s?Е\s?Ш\s?Е\s?Н\s?И\s?Е|З\s?А\s?П\s?О\s?В\s?Е\s?Д|Протокол|Решение|Заповед)"
+                          r"\s*(?:№|N)\s*[\w.-]+\s*(?:/|от)?\s*$", re.I)
+_DATELINE = re.compile(r"(?:^|\n)[ \t]*(?:(?:гр\.|с\.|град|село)\s*)?[А-Я][а-я]+(?:[ -][А-Я][а-я]+)?\s*,\s*$")
+_WEEKDAY_PREFIX = re.compile(r"[ \t]*(?:[А-Яа-я]+,?[ \t]*)?")
+_TIME_TO_EOL = re.compile(r"[ \t]*(?:г\.)?[ \t]*[|,]?[ \t]*\d{1,2}:\d{2}[ \t]*(?:ч\.?)?[ \t]*(?:\|[^\n]*)?(?:\n|$)")
 _RANGE_BETWEEN = re.compile(r"^\s*(?:г\.|г)?\s*(?:[-–—]|до|to)\s*$", re.I)
 _FROM = re.compile(r"(?:^|\s)(?:от|считано от|начало|начална дата|стартира(?:ла|ше)? на)\s*:?\s*$", re.I)
 _UNTIL = re.compile(r"(?:^|\s)(?:до|краен срок|крайна дата|приключва(?:не)? на|завършва на|край)\s*:?\s*$", re.I)
@@ -53,6 +60,10 @@ def find_dates(text: str) -> list[tuple[int, int, str]]:
         value = _valid(int(match["y"]), months[match["month"].lower()], int(match["d"]))
         if value:
             found.append((match.start(), match.end(), value))
+    for match in _ROMAN.finditer(text):
+        value = _valid(int(match["y"]), _ROMAN_MONTHS[match["m"]], int(match["d"]))
+        if value:
+            found.append((match.start(), match.end(), value))
     for match in _ISO.finditer(text):
         value = _valid(int(match["y"]), int(match["m"]), int(match["d"]))
         if value:
@@ -66,20 +77,26 @@ def find_dates(text: str) -> list[tuple[int, int, str]]:
     return result
 
 
-def _cue_role(before: str, after: str) -> str | None:
+def _cue_role(before: str, after: str, raw_before: str, timestamp_line: bool) -> str | None:
     cues = date_lexicon()["role_cues"]
     near = fold(before[-60:])
     for role in ("published", "updated", "deadline", "signed"):
         if any(cue in near for cue in cues[role]):
             return role
+    if _OWN_HEADING.search(raw_before):
+        return "meeting"
+    if _DATELINE.search(before[-60:]) and re.match(r"\s*(?:\n|$)", after):
+        return "signed"
     if re.search(r"№\s*[\w./-]*\s*[/]\s*$|№\s*[\w.-]+\s+(?:от|/)\s*$|(?:изх|вх)\.?\s*№", before[-40:]):
         return "reference"
     if re.search(r"(?:заповед|решение|протокол|договор|писмо|указ|наредба)\b[^.\n]{0,40}$", near) and \
             re.search(r"(?:№|n)\s*\S*\s*(?:от|/)?\s*$", near):
         return "reference"
+    if timestamp_line and not any(cue in near for cue in cues["meeting"]):
+        return "published"
     if re.match(r"\s*(?:г\.)?\s*(?:от|в|,)?\s*\d{1,2}[:.,]\d{2}\s*(?:ч|часа)", after):
-        return "meeting" if any(cue in near for cue in cues["meeting"]) or re.search(r"\bна\s*$", near) else "published"
-    if any(cue in near for cue in cues["meeting"]) or re.search(r"(?:^|\s)(?:днес|на)\s*$", near):
+        return "meeting"
+    if any(cue in near for cue in cues["meeting"]) or re.search(r"(?:^|\s)днес\s*$", near):
         return "meeting"
     return None
 
@@ -102,32 +119,28 @@ def extract_dates(doc: Document) -> list[dict]:
         if _UNTIL.search(before) and re.search(r"(?:продължителност|срок|период|изпълнение|реализация|приключ)", fold(before)):
             roles[i] = "end"
             continue
-        roles[i] = _cue_role(before, after) or "other"
+        line_start = text.rfind("\n", 0, start) + 1
+        timestamp_line = bool(_WEEKDAY_PREFIX.fullmatch(text, line_start, start)) and bool(_TIME_TO_EOL.match(text, end))
+        roles[i] = _cue_role(before, after, text[max(0, start - 80):start], timestamp_line) or "other"
     return [{"value": value, "role": role, "evidence": doc.evidence(start, end)}
             for (start, end, value), role in zip(found, roles)]
 
 
-def choose_document_date(doc: Document, dates: list[dict], doc_type: str) -> str | None:
+def choose_document_date(doc: Document, dates: list[dict], doc_type: str, head_chars: int = 600) -> str | None:
     """The meeting date of a protocol or decision; the stated publication date of anything else."""
     if not dates:
         return None
-    by_role = {}
-    for item in dates:
-        by_role.setdefault(item["role"], item["value"])
-    head = [d for d in dates if d["evidence"]["start"] < 400]
-    if doc_type in ("protocol", "decision", "agenda"):
-        if "meeting" in by_role:
-            return by_role["meeting"]
-        candidates = [d for d in head if d["role"] not in ("reference", "deadline")] or \
-                     [d for d in dates if d["role"] not in ("reference", "deadline")]
-        return candidates[0]["value"] if candidates else None
-    if "published" in by_role:
-        return by_role["published"]
+    head = [d for d in dates if d["evidence"]["start"] < head_chars]
+
+    def first(items: list[dict], *roles: str) -> str | None:
+        return next((d["value"] for d in items if d["role"] in roles), None)
+
+    dateline = next((d["value"] for d in dates if d["role"] == "signed" and
+                     _DATELINE.search(doc.text, max(0, d["evidence"]["start"] - 60), d["evidence"]["start"])), None)
+
+    if doc_type in ("protocol", "decision"):
+        return first(head, "meeting") or first(head, "signed") or first(dates, "meeting") or \
+            first(head, "other", "published") or dateline
     published = doc.metadata.get("published")
-    if published and any(d["value"] == published for d in dates):
-        return published
-    plain = [d for d in dates if d["role"] in ("other", "meeting")]
-    if doc_type == "announcement" and plain:
-        return plain[0]["value"]
-    heading = [d for d in plain if d["evidence"]["start"] < 400]
-    return heading[0]["value"] if heading else None
+    return first(dates, "published") or dateline or \
+        (published if any(d["value"] == published for d in dates) else None) or first(head, "other", "meeting")

@@ -70,15 +70,25 @@ _DATE_LIKE = re.compile(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}\s+[а-яА-Я]+\
 
 
 def _outside_chrome(element) -> bool:
-    for ancestor in element.iterancestors():
+    """True unless the element sits in navigation, a sidebar, a footer or a cookie banner."""
+    ancestors = list(element.iterancestors())
+    in_article = any(a.tag in ("article", "main") for a in ancestors)
+    for ancestor in ancestors:
+        if ancestor.tag in ("article", "main"):
+            return True
         classes = (ancestor.get("class") or "") + " " + (ancestor.get("id") or "")
+        if ancestor.tag == "header" and in_article:
+            continue
         if ancestor.tag in _SKIP_ANCESTORS or re.search(r"sidebar|menu|cookie|footer|breadcrumb|widget", classes, re.I):
             return False
     return True
 
 
+_PUBLISHED_LINE = re.compile(r"публикуван[оа]?|дата\s+на\s+публикуване|posted|published", re.I)
+
+
 def article_header(html: str, main_text: str) -> list[str]:
-    """The article's headline and its date line, which main-text extraction often drops."""
+    """The article's headline and its publication line, which main-text extraction often drops."""
     import lxml.html
 
     try:
@@ -91,17 +101,18 @@ def article_header(html: str, main_text: str) -> list[str]:
         if not _outside_chrome(heading):
             continue
         title = " ".join(heading.text_content().split())
-        if not title or title in head:
-            return []
-        lines.append(title)
-        for sibling in heading.itersiblings():
-            text = " ".join(sibling.text_content().split())
-            if not text or len(text) > 200:
-                break
-            if _DATE_LIKE.search(text) and text not in head:
+        if title and title not in head:
+            lines.append(title)
+        break
+    for element in tree.iter("div", "p", "span", "time", "li"):
+        text = " ".join(element.text_content().split())
+        if not text or len(text) > 160 or not _PUBLISHED_LINE.search(text) or not _DATE_LIKE.search(text):
+            continue
+        if _outside_chrome(element):
+            if text not in main_text:
                 lines.append(text)
-        return lines
-    return []
+            break
+    return lines
 
 
 def paragraphs_apart(text: str) -> str:
