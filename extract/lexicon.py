@@ -94,3 +94,9 @@ def name_stopwords() -> frozenset[str]:
 def number_words() -> dict[str, int]:
     """Bulgarian number words (``осемнадесет``, ``шестимата``) with their values."""
     return json.loads(data_path("lexicon", "numbers.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def speech_verbs() -> frozenset[str]:
+    """Verbs of speaking (``отбеляза``, ``предложи``) that end a role phrase and mark a statement."""
+    return frozenset(w.lower() for w in _lines("lexicon", "speech_verbs.txt"))

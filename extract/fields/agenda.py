@@ -19,13 +19,48 @@ def _continuation_ok(line: str) -> bool:
         (stripped[0].islower() or stripped[0] in "„\"(" or stripped.startswith(("Докладва", "Вносител", "Докладчик")))
 
 
+_ITEM_SECTION = re.compile(r"^\s*по\s+т(?:\.|очка)\s*1\b|^\s*по\s+първа\s+точка|^\s*точка\s+(?:1|първа)\b", re.I | re.M)
+_BULLET = re.compile(r"^[ \t]*[-•*–][ \t]+(?P<text>\S.*)$", re.M)
+_PRESENTER = re.compile(r"^\s*(?:вносител|докладва|докладчик|внася)\b", re.I)
+
+
 def extract_agenda(doc: Document) -> list[dict]:
-    """Agenda items in order, each with its number and text (continuation lines joined)."""
+    """Agenda items in order, each with its number and text (continuation lines joined).
+
+    Items follow a ``Дневен ред`` heading, numbered or (as web pages render lists) bulleted; a
+    protocol without the heading still has one when a numbered list precedes its ``По т. 1`` section.
+    """
     for heading in _HEADING.finditer(doc.text):
-        items = _items_after(doc, heading.end())
+        items = _items_after(doc, heading.end()) or _bullets_after(doc, heading.end())
         if items:
             return items
+    first_section = _ITEM_SECTION.search(doc.text)
+    if first_section:
+        listed = _ITEM.search(doc.text, 0, first_section.start())
+        while listed and listed["number"] != "1":
+            listed = _ITEM.search(doc.text, listed.end(), first_section.start())
+        if listed:
+            items = _items_after(doc, listed.start())
+            if len(items) >= 2:
+                return items
     return []
+
+
+def _bullets_after(doc: Document, cursor: int) -> list[dict]:
+    """Bulleted items right after a heading; presenter lines (``Вносител: ...``) are skipped."""
+    text, items = doc.text, []
+    cursor = text.find("\n", cursor) + 1 if "\n" in text[cursor:] else len(text)
+    for line in re.finditer(r"[^\n]*", text[cursor:]):
+        content = line.group(0)
+        start = cursor + line.start()
+        if not content.strip() or _PRESENTER.match(content):
+            continue
+        bullet = _BULLET.match(content)
+        if not bullet:
+            break
+        s, e = start + bullet.start("text"), start + len(content.rstrip())
+        items.append({"number": str(len(items) + 1), "text": " ".join(text[s:e].split()), "evidence": doc.evidence(s, e)})
+    return items if len(items) >= 2 else []
 
 
 def _items_after(doc: Document, cursor: int) -> list[dict]:
@@ -34,7 +69,7 @@ def _items_after(doc: Document, cursor: int) -> list[dict]:
     expected = 1
     blank_run = 0
     first = _ITEM.search(text, cursor, cursor + 400)
-    if not first or first["number"] != "1":
+    if not first or first["number"] != "1" or _ITEM_SECTION.match(text, first.start()):
         return []
     stop = _STOP.search(text, first.end())
     limit = stop.start() if stop else len(text)

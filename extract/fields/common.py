@@ -99,3 +99,29 @@ def fold(text: str) -> str:
 def strip_quotes(text: str) -> str:
     """Text without surrounding quotes, spaces and trailing punctuation."""
     return text.strip().strip(QUOTES_OPEN + QUOTES_CLOSE + " ,.;:").strip()
+
+
+_OPENING = "„«"
+_CLOSING = "“”»"
+
+
+def quoted_span(text: str, start: int, limit: int = 400) -> tuple[int, int] | None:
+    """The inside of the quotation opened at ``text[start]``, honouring nested „...„...“...“ quotes.
+
+    ``„`` and ``«`` always open; ``”`` and ``»`` close; ``“`` and ``"`` open after a space or an
+    opening bracket and close elsewhere.
+    """
+    if start >= len(text) or text[start] not in _OPENING + '"“':
+        return None
+    depth = 0
+    for i in range(start, min(len(text), start + limit)):
+        ch = text[i]
+        if ch == "\n" and text[i - 1] == "\n":
+            return None
+        if ch in _OPENING or (ch in '"“' and (i == start or text[i - 1].isspace() or text[i - 1] in "(„")):
+            depth += 1
+        elif ch in _CLOSING or ch == '"':
+            depth -= 1
+            if depth == 0:
+                return start + 1, i
+    return None

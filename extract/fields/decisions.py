@@ -6,6 +6,7 @@ import re
 from extract.document import Document
 from extract.fields.common import Span, paragraphs, sentences
 from extract.fields.votes import Tally, outcome_of, parse_tally
+from extract.lexicon import speech_verbs
 
 _HEADING = re.compile(
     r"(?:^|(?<=\n))[ \t]*(?:(?:[А-Яа-я]+[ \t]+){0,6}?(?:прие|приема|взе)[ \t]+(?:следното[ \t]+)?)?"
@@ -88,7 +89,7 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
         outcome_text = text[tally_span[0] - 120:tally_span[1] + 120] if tally_span else context
         record = _decision(doc, number, (body_start, body_end), tally, outcome_text if tally_span else text[heading.start():block_end])
         decisions.append(record)
-        claimed.append((heading.start(), body_end))
+        claimed.append((heading.start(), block_end if after.found else body_end))
         if tally_span:
             claimed.append(tally_span)
     return decisions, claimed
@@ -192,7 +193,7 @@ def _resolutions(doc: Document) -> list[dict]:
             kind = "accepted_note"
         elif _RESOLUTION.match(sentence.text):
             kind = "resolution"
-        elif _DIRECTIVE.match(sentence.text) and _starts_paragraph(text, sentence.start):
+        elif _DIRECTIVE.match(sentence.text) and _starts_paragraph(text, sentence.start) and not _is_speech(sentence.text):
             kind = "directive"
         elif _DIRECTIVE.match(sentence.text) and decisions and last_end >= 0 and \
                 not text[last_end:sentence.start].strip():
@@ -211,6 +212,12 @@ def _resolutions(doc: Document) -> list[dict]:
         decisions.append(record)
         last_end = sentence.end
     return decisions
+
+
+def _is_speech(sentence: str) -> bool:
+    """A participant's words (``Иван Петров – съветник, предложи ...``), not the body's decision."""
+    words = {w.strip(",.;:").lower() for w in sentence.split()}
+    return bool(_SPEAKER.match(sentence)) or bool(words & speech_verbs())
 
 
 def _starts_paragraph(text: str, position: int) -> bool:

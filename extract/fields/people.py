@@ -8,7 +8,7 @@ from rapidfuzz import process, fuzz
 
 from extract.document import Document
 from extract.fields.common import fold
-from extract.lexicon import ambiguous_first_names, first_names, name_stopwords, roles, titles
+from extract.lexicon import ambiguous_first_names, first_names, name_stopwords, roles, speech_verbs, titles
 from extract.translit import to_cyrillic
 from models import data_path
 
@@ -105,7 +105,7 @@ def _extend_role(rest: str, base_len: int) -> str:
     phrase_words, length = [], 0
     for word in words:
         clean = word.strip(",.;:()")
-        if length >= base_len and (clean.lower() in _lines("speech_verbs.txt") or len(phrase_words) >= 10):
+        if length >= base_len and (clean.lower() in speech_verbs() or len(phrase_words) >= 10):
             break
         phrase_words.append(word)
         length += len(word) + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from extract.document import Document
-from extract.fields.common import QUOTES_CLOSE, QUOTES_OPEN, fold, strip_quotes
+from extract.fields.common import QUOTES_CLOSE, QUOTES_OPEN, fold, quoted_span, strip_quotes
 from extract.lexicon import programme_names, programmes
 from extract.normalize import to_latin_lookalikes
 
@@ -19,7 +19,6 @@ _OLD = re.compile(r"(?:проект|договор|контракт|№|N)[^\n\d
 _RURAL = re.compile(r"(?<![\d/])(?P<code>\d{2}/\d{2,3}/\d/\d/\d{4,5})(?![\d/])")
 _INTERREG = re.compile(r"(?<![\w.])(?P<code>(?:CB|ROBG|BGMK|BGRS|GR-BG|BG-TR)[-.]?\d{1,3}(?:\.\d{1,3}){1,3}|ROBG-\d{1,4})(?![\w])")
 _DURATION = re.compile(r"(?P<n>\d{1,3})\s*(?:\([а-я ]+\)\s*)?(?:календарни\s+)?месец[аи]?", re.I)
-_QUOTED = re.compile(r"[„\"“«]([^„\"“”«»\n]{8,300})[“”\"»]")
 
 
 def canonical_code(raw: str) -> str:
@@ -88,22 +87,32 @@ def _map_folded_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _title_after(text: str, end: int) -> tuple[str, int, int] | None:
-    window = text[end:end + 40]
-    match = _QUOTED.search(text, end, end + 400)
-    if match and match.start() - end <= max(3, len(window) - len(window.lstrip(" ,:–-\n")) + 45) and \
-            not re.search(r"процедура|програма|\bОП\b|финансира", text[end:match.start()], re.I):
-        return strip_quotes(match.group(1)), match.start(1), match.end(1)
-    return None
+    """A quoted title right after a project code (``BG... „Title“``), not a procedure or programme name."""
+    gap = re.match(r"[\s,:–—-]*(?:с\s+(?:наименование|име)\s*)?", text[end:end + 60])
+    position = end + gap.end()
+    if position >= len(text) or text[position] not in "„«\"“":
+        return None
+    span = quoted_span(text, position)
+    if not span:
+        return None
+    return strip_quotes(text[span[0]:span[1]]), span[0], span[1]
+
+
+_TITLE_CUE = re.compile(r"(?:наименование(?:то)?\s+на\s+проекта|име(?:то)?\s+на\s+проекта|проект(?:ът)?\s+(?:със\s+заглавие|с\s+наименование)|"
+                        r"по\s+проект(?:\s+№)?|проектно\s+предложение|проект(?:а|ът)?)\s*(?:е|:)?\s*(?=[„\"“«])", re.I)
 
 
 def _title_named(text: str) -> tuple[str, int, int] | None:
-    match = re.search(r"(?:наименование(?:то)? на проекта|име на проекта|проект(?:ът)? (?:със заглавие|с наименование))"
-                      r"\s*(?:е|:)?\s*[„\"“«]([^„\"“”«»\n]{8,300})[“”\"»]", text, re.I)
-    return (strip_quotes(match.group(1)), match.start(1), match.end(1)) if match else None
+    """A quoted title introduced by words such as ``Пълното наименование на проекта е``."""
+    for match in _TITLE_CUE.finditer(text):
+        span = quoted_span(text, match.end())
+        if span and span[1] - span[0] >= 8:
+            return strip_quotes(text[span[0]:span[1]]), span[0], span[1]
+    return None
 
 
 _ORG_HEAD = r"(?:[Оо]бщина|Сдружение|Фондация|Асоциация|Народно читалище|НЧ|Читалище|Областна администрация|Министерство|\w+ (?:ООД|ЕООД|АД|ЕАД))"
-_ORG = re.compile(rf"(?P<org>(?:{_ORG_HEAD})\s*(?:[„\"“«][^„\"“”«»\n]{{2,120}}[“”\"»]|(?:[-–]\s*)?[А-Я][\w-]+(?:\s+[А-Я][\w-]+)?))")
+_ORG = re.compile(rf"(?P<org>(?:{_ORG_HEAD})[ \t]*(?:[„\"“«][^„\"“”«»\n]{{2,120}}[“”\"»]|(?:[-–][ \t]*)?[А-Я][\w-]+(?:[ \t]+[А-Я][\w-]+)?))")
 
 
 def _org_after(text: str, cue: re.Pattern) -> tuple[str, int, int] | None:
@@ -140,37 +149,56 @@ def _partners(text: str) -> list[str]:
     return partners
 
 
+def _sections(text: str, firsts: list[int]) -> list[tuple[int, int]]:
+    """One stretch of text per project: from its first code mention to the next project's."""
+    bounds = []
+    for i, position in enumerate(firsts):
+        line_start = text.rfind("\n\n", 0, position)
+        start = 0 if i == 0 else max(firsts[i - 1] + 1, line_start if line_start >= 0 else position)
+        end = firsts[i + 1] if i + 1 < len(firsts) else len(text)
+        if i + 1 < len(firsts):
+            paragraph = text.rfind("\n\n", position, end)
+            end = paragraph if paragraph > position else end
+        bounds.append((start, end))
+    return bounds
+
+
 def extract_projects(doc: Document, dates: list[dict], municipality: str | None) -> list[dict]:
-    """Project records. Contract codes (``-C01``) fold into their project; procedures are kept apart."""
+    """Project records. Contract codes (``-C01``) fold into their project; procedures are kept apart.
+
+    With several projects in one text, each takes its title, programme, period and beneficiary
+    from its own section (from its first mention to the next project's).
+    """
     text = doc.text
     codes = find_codes(text)
     procedures = [(s, e, c) for s, e, c in codes if is_procedure(c)]
-    project_codes = [(s, e, c) for s, e, c in codes if not is_procedure(c)]
-    if not project_codes:
-        return []
     groups: dict[str, list[tuple[int, int, str]]] = {}
-    for s, e, c in project_codes:
-        groups.setdefault(base_code(c), []).append((s, e, c))
-    programme_words = programme_in_text(text)
-    beneficiary = _org_after(text, _BENEFICIARY)
-    partners = _partners(text)
-    start = next((d["value"] for d in dates if d["role"] == "start"), None)
-    end = next((d["value"] for d in dates if d["role"] == "end"), None)
-    duration = _DURATION.search(text)
-    only_project = len(groups) == 1
+    for s, e, c in codes:
+        if not is_procedure(c):
+            groups.setdefault(base_code(c), []).append((s, e, c))
+    if not groups:
+        return []
+    ordered = sorted(groups.items(), key=lambda item: item[1][0][0])
+    sections = _sections(text, [mentions[0][0] for _, mentions in ordered])
+    single = len(ordered) == 1
+    partners = _partners(text) if single else []
     records = []
-    for code, mentions in groups.items():
-        first_start, first_end, first_code = mentions[0]
-        title = _title_named(text) if only_project else None
+    for (code, mentions), (start, end) in zip(ordered, sections):
+        section = text[start:end]
+        title = None
         for s, e, _ in mentions:
             title = title or _title_after(text, e)
+        title = title or _title_named(section)
+        words = programme_in_text(section)
         procedure = next((c for s, e, c in procedures if code.startswith(c)), None) or \
-            next((c for s, e, c in procedures), None) if only_project else None
-        programme = programme_for_code(code) or (programme_for_code(procedure) if procedure else None) or \
-            (programme_words[0] if programme_words else None)
-        owner = beneficiary[0] if beneficiary else None
-        if owner is None and municipality:
-            owner = f"Община {municipality}"
+            next((c for s, e, c in procedures if start <= s < end), None)
+        programme = (words[0] if words else None) or programme_for_code(code) or \
+            (programme_for_code(procedure) if procedure else None)
+        beneficiary = _org_after(section, _BENEFICIARY)
+        owner = beneficiary[0] if beneficiary else (f"Община {municipality}" if municipality else None)
+        in_section = [d for d in dates if start <= d["evidence"]["start"] < end]
+        duration = _DURATION.search(section)
+        first_start, first_end, _ = mentions[0]
         records.append({
             "code": code,
             "contract_codes": sorted({c for *_, c in mentions if c != code}),
@@ -179,9 +207,9 @@ def extract_projects(doc: Document, dates: list[dict], municipality: str | None)
             "programme": programme,
             "beneficiary": owner,
             "partners": [p for p in partners if p != owner],
-            "start": start if only_project else None,
-            "end": end if only_project else None,
-            "duration_months": int(duration["n"]) if duration and only_project else None,
+            "start": next((d["value"] for d in in_section if d["role"] == "start"), None),
+            "end": next((d["value"] for d in in_section if d["role"] == "end"), None),
+            "duration_months": int(duration["n"]) if duration else None,
             "evidence": doc.evidence(first_start, first_end),
         })
     return records
