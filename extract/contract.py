@@ -68,6 +68,7 @@ class AmountItem(TypedDict):
 
 class ProjectItem(TypedDict):
     code: str | None
+    contract_codes: list[str]
     procedure: str | None
     title: str | None
     programme: str | None
@@ -76,6 +77,12 @@ class ProjectItem(TypedDict):
     start: str | None
     end: str | None
     duration_months: int | None
+    currency: Literal["BGN", "EUR"] | None
+    total: float | None
+    eu: float | None
+    national: float | None
+    own: float | None
+    total_eur: float | None
     evidence: Evidence
 
 
@@ -94,6 +101,7 @@ class ExtractedDocument(TypedDict, total=False):
     pages: list[int]
     metadata: dict
     doc_type: str
+    doc_type_confidence: float
     municipality: str | None
     document_date: str | None
     dates: list[DateItem]

@@ -25,6 +25,7 @@ def extract_document(doc: Document) -> dict:
     doc_type, doc_type_confidence = classify_doc_type(doc)
     municipality, _ = extract_municipality(doc)
     dates = extract_dates(doc)
+    amounts = extract_amounts(doc)
     return {
         "source": doc.source,
         "sha256": doc.sha256,
@@ -43,8 +44,8 @@ def extract_document(doc: Document) -> dict:
         "attendance": extract_attendance(doc) if doc_type in MEETING_TYPES else None,
         "agenda_items": extract_agenda(doc),
         "decisions": extract_decisions(doc, doc_type),
-        "amounts": extract_amounts(doc),
-        "projects": extract_projects(doc, dates, municipality),
+        "amounts": amounts,
+        "projects": extract_projects(doc, dates, municipality, amounts),
         "organizations": extract_organizations(doc),
         "extractor_version": EXTRACTOR_VERSION,
     }

@@ -73,6 +73,7 @@ def document_row(extracted: dict, path: str, source_url: str | None, indexed_at:
         "format": extracted.get("format"),
         "title": extracted.get("title"),
         "doc_type": extracted.get("doc_type"),
+        "doc_type_confidence": extracted.get("doc_type_confidence"),
         "municipality": extracted.get("municipality"),
         "document_date": extracted.get("document_date"),
         "year": year_of(extracted.get("document_date")),

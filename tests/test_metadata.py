@@ -22,6 +22,7 @@ SAMPLE_PARAMS = {
     "date_from": "2021",
     "date_to": "2021-12",
     "min_eur": "1000",
+    "programme": "ПРСР",
     "name": "Михайлов",
     "q": "работната група",
 }
@@ -72,7 +73,8 @@ def project_page() -> dict:
                      "evidence": evidence(text, "195 583 лв.")}],
         "projects": [{"code": None, "procedure": None, "title": "Ремонт на читалище", "programme": "ПРСР",
                       "beneficiary": "Община Кочериново", "partners": ["Сдружение А"], "start": None, "end": None,
-                      "duration_months": 24, "evidence": evidence(text, "Проект „Ремонт на читалище“")}],
+                      "duration_months": 24, "currency": "BGN", "total": 195583.0, "eu": None, "national": None,
+                      "own": None, "total_eur": 100000.0, "evidence": evidence(text, "Проект „Ремонт на читалище“")}],
         "organizations": [],
     }
 
@@ -171,7 +173,7 @@ def test_canned_query_results_are_right(db_path):
     assert asyncio.run(run("decisions_by_municipality", date_from="2022")) == []
     assert asyncio.run(run("decisions_by_municipality", municipality="кочериново")) == []  # exact match only
     budgets = asyncio.run(run("project_budgets"))
-    assert [(b["project"], b["budget_eur"]) for b in budgets] == [("Ремонт на читалище", 100000.0)]
+    assert [(b["project"], b["total_eur"]) for b in budgets] == [("Ремонт на читалище", 100000.0)]
     people = asyncio.run(run("person_documents", name="Михайлов"))
     assert sorted(p["roles"] for p in people) == ["кмет", "председател"]
     assert len(asyncio.run(run("search", q="читалищ"))) == 1  # prefix match: читалищ → читалище

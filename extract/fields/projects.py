@@ -163,7 +163,23 @@ def _sections(text: str, firsts: list[int]) -> list[tuple[int, int]]:
     return bounds
 
 
-def extract_projects(doc: Document, dates: list[dict], municipality: str | None) -> list[dict]:
+def project_budget(amounts: list[dict]) -> dict:
+    """Total, EU, national and own contribution stated in a project's section, in its currency."""
+    budget = {"currency": None, "total": None, "eu": None, "national": None, "own": None, "total_eur": None}
+    for amount in amounts:
+        role = amount.get("role")
+        if role in ("total", "eu", "national", "own") and budget[role] is None:
+            if budget["currency"] not in (None, amount["currency"]):
+                continue
+            budget["currency"] = amount["currency"]
+            budget[role] = amount["value"]
+            if role == "total":
+                budget["total_eur"] = amount["value_eur"]
+    return budget
+
+
+def extract_projects(doc: Document, dates: list[dict], municipality: str | None,
+                     amounts: list[dict] | None = None) -> list[dict]:
     """Project records. Contract codes (``-C01``) fold into their project; procedures are kept apart.
 
     With several projects in one text, each takes its title, programme, period and beneficiary
@@ -197,6 +213,7 @@ def extract_projects(doc: Document, dates: list[dict], municipality: str | None)
         beneficiary = _org_after(section, _BENEFICIARY)
         owner = beneficiary[0] if beneficiary else (f"Община {municipality}" if municipality else None)
         in_section = [d for d in dates if start <= d["evidence"]["start"] < end]
+        section_amounts = [a for a in amounts or [] if start <= a["evidence"]["start"] < end]
         duration = _DURATION.search(section)
         first_start, first_end, _ = mentions[0]
         records.append({
@@ -210,6 +227,7 @@ def extract_projects(doc: Document, dates: list[dict], municipality: str | None)
             "start": next((d["value"] for d in in_section if d["role"] == "start"), None),
             "end": next((d["value"] for d in in_section if d["role"] == "end"), None),
             "duration_months": int(duration["n"]) if duration else None,
+            **project_budget(section_amounts),
             "evidence": doc.evidence(first_start, first_end),
         })
     return records
