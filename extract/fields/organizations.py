@@ -1,26 +1,24 @@
-"""Organisations named in the text (municipalities, councils, NGOs, companies, schools, ministries)."""
+"""Organisations named in the text (municipalities, councils, NGOs, companies, schools, ministries).
+
+The legal-form words come from the gazetteer (``models/gazetteer/legal_forms.tsv``) through the
+spaCy gazetteer component; the name is the quoted or capitalised words after the form
+(``Сдружение „Заедно за успех“``, ``Община Пещера``) or, for company forms, before it
+(``„Агро Тех“ ЕООД``).
+"""
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
 from extract.document import Document
-from extract.fields.common import fold
+from extract.fields.common import fold, quoted_span
 from extract.lexicon import legal_forms
+from extract.nlp import gazetteer_hits
 
-_QUOTED_NAME = r"\s*[„\"“«][^„\"“”«»\n]{2,120}[“”\"»]"
-_PROPER_NAME = r"\s*(?:[–—-]\s*)?(?:гр\.\s*|с\.\s*)?[А-Я][\w-]+(?:\s+[А-Я][\w-]+){0,2}"
-_SUFFIX_FORMS = ("оод", "еоод", "ад", "еад", "ет", "кд", "дззд", "сд")
-
-
-@lru_cache(maxsize=None)
-def _prefix_pattern() -> re.Pattern:
-    forms = [row["form"] for row in legal_forms() if row["form"] not in _SUFFIX_FORMS]
-    alternation = "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in sorted(forms, key=len, reverse=True))
-    return re.compile(rf"(?<![\w])(?P<form>{alternation})(?P<name>{_QUOTED_NAME}|{_PROPER_NAME})", re.I)
-
-
-_SUFFIX = re.compile(r"(?P<name>[„\"“«][^„\"“”«»\n]{2,80}[“”\"»]|[А-Я][\w-]+(?:\s+[А-Я][\w-]+){0,2})\s+(?P<form>ЕООД|ООД|ЕАД|АД|ЕТ|КД|ДЗЗД)(?![\w])")
+SUFFIX_FORMS = frozenset({"оод", "еоод", "ад", "еад", "ет", "кд", "дззд", "сд"})
+_PROPER_AFTER = re.compile(r"[ \t]*(?:[–—-][ \t]*)?(?:(?:гр\.|с\.)[ \t]*)?[А-Я][\w-]+(?:[ \t]+[А-Я][\w-]+){0,2}")
+_OF_PHRASE = re.compile(r"[ \t]+(?:на|по)[ \t]+[а-яА-Я-]+(?:[ \t]+(?:и[ \t]+)?[а-я-]+){0,4}")
+_PROPER_BEFORE = re.compile(r"(?:[А-Я][\w-]+[ \t]+){0,2}[А-Я][\w-]+[ \t]+$")
 
 
 @lru_cache(maxsize=None)
@@ -28,22 +26,52 @@ def _kinds() -> dict[str, str]:
     return {fold(row["form"]): row["kind"] for row in legal_forms()}
 
 
+def _name_after(text: str, end: int) -> int | None:
+    """End offset of the name that follows a legal form, or None when there is none."""
+    gap = re.match(r"[ \t]*", text[end:end + 5]).end()
+    if end + gap < len(text) and text[end + gap] in "„«\"“":
+        span = quoted_span(text, end + gap, limit=160)
+        return span[1] + 1 if span else None
+    proper = _PROPER_AFTER.match(text, end)
+    if proper:
+        return proper.end()
+    of_phrase = _OF_PHRASE.match(text, end)
+    return of_phrase.end() if of_phrase else None
+
+
+def _name_before(text: str, start: int) -> int | None:
+    """Start offset of the name written before a company form (``„Агро“ ЕООД``, ``Агро Тех ООД``)."""
+    window = text[max(0, start - 120):start]
+    stripped = window.rstrip()
+    if stripped.endswith(("“", "”", "\"", "»")):
+        opening = max(stripped.rfind("„"), stripped.rfind("«"), stripped.rfind(" \"") + 1 if " \"" in stripped else -1)
+        return start - len(window) + opening if opening >= 0 else None
+    proper = _PROPER_BEFORE.search(window)
+    return start - len(window) + proper.start() if proper else None
+
+
 def extract_organizations(doc: Document) -> list[dict]:
     """Organisation records, one per distinct name, with the kind their legal form gives them."""
     text, found = doc.text, {}
-    spans = []
-    for match in _prefix_pattern().finditer(text):
-        form = match["form"]
-        if form[0].islower() and not match["name"].strip().startswith(("„", '"', "“", "«")):
-            if fold(form) not in ("община", "сдружение", "фондация"):
+    for hit in gazetteer_hits(text):
+        if hit.label != "ORG_FORM":
+            continue
+        form = fold(hit.entry)
+        if form in SUFFIX_FORMS:
+            if not text[hit.start:hit.end].isupper():
                 continue
-        spans.append((match.start(), match.end(), fold(form)))
-    for match in _SUFFIX.finditer(text):
-        spans.append((match.start(), match.end(), fold(match["form"])))
-    for start, end, form in sorted(spans):
+            start, end = _name_before(text, hit.start), hit.end
+        else:
+            start, end = hit.start, _name_after(text, hit.end)
+            lowercase_unquoted = hit.text[0].islower() and end is not None and text[hit.end:end].lstrip()[:1] not in "„«\"“"
+            if lowercase_unquoted and form not in ("община", "сдружение", "фондация", "министерство"):
+                continue
+        if start is None or end is None:
+            continue
         name = " ".join(text[start:end].split()).rstrip(",.;:")
         key = fold(name)
-        if key in found:
+        if key in found or len(name) <= len(hit.text) + 1:
             continue
-        found[key] = {"name": name, "kind": _kinds().get(form, "other"), "evidence": doc.evidence(start, start + len(text[start:end].rstrip(",.;: ")))}
+        found[key] = {"name": name, "kind": _kinds().get(form, "other"),
+                      "evidence": doc.evidence(start, start + len(text[start:end].rstrip(",.;: ")))}
     return list(found.values())

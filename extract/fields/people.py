@@ -8,7 +8,8 @@ from rapidfuzz import process, fuzz
 
 from extract.document import Document
 from extract.fields.common import fold
-from extract.lexicon import ambiguous_first_names, first_names, name_stopwords, roles, speech_verbs, titles
+from extract.lexicon import ambiguous_first_names, first_names, municipalities, name_stopwords, speech_verbs
+from extract.nlp import hits_ending_at, hits_starting_at
 from extract.translit import to_cyrillic
 from models import data_path
 
@@ -20,7 +21,7 @@ _FULL_UPPER = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_UPPER})[ \u00a0]+(?:
 _INITIAL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>(?:[А-Я]|Ст|Хр|Ив|Ал|Цв|Вл|Кр|Ат|Ан)\.)\s?(?:[А-Я]\.\s?)?(?P<last>{_CAP}))(?![\w-])")
 _LATIN = re.compile(r"(?<![\w.-])(?P<name>(?P<first>[A-Z][A-Za-z]{2,}|[A-Z]{3,})\s(?:(?P<middle>[A-Z][A-Za-z]+)\s)?(?P<last>[A-Z][A-Za-z]{2,}|[A-Z]{3,}))(?![\w-])")
 _LATIN_SURNAME_END = re.compile(r"(?:ov|ova|ev|eva|ski|ska|in|ina|ian|yan|ich|ieva|iev)$", re.I)
-_ROLE_LEAD = re.compile(r"^\s*(?:[,–—-]|\(|:)\s*")
+_ROLE_LEAD = re.compile(r"[ \t]*(?:[,–—-]|\(|:)\s*")
 
 
 @lru_cache(maxsize=None)
@@ -37,6 +38,19 @@ def _first_name_list() -> list[str]:
 def is_first_name(word: str) -> bool:
     """A given name from the gazetteer (case-insensitive); names that are also words are not."""
     return word[:1].upper() + word[1:].lower() in first_names()
+
+
+@lru_cache(maxsize=None)
+def _place_names() -> frozenset[str]:
+    names = set()
+    for row in municipalities():
+        names.update(fold(n) for n in [row["name"], row.get("centre") or ""] + (row.get("aliases") or "").split("|") if n)
+    return frozenset(names)
+
+
+def is_place_name(words: str) -> bool:
+    """A municipality or its centre (``Велинград``, ``Бяла Слатина``): never a person's name."""
+    return fold(words) in _place_names()
 
 
 def looks_like_surname(word: str) -> bool:
@@ -61,22 +75,21 @@ def _after_marker(text: str, start: int) -> bool:
     return bool(word) and word.group(1).lower().rstrip("„\"“") in _lines("street_markers.txt")
 
 
+def _skip_back(text: str, position: int, chars: str = " \t\u00a0") -> int:
+    while position > 0 and text[position - 1] in chars:
+        position -= 1
+    return position
+
+
 def _title_before(text: str, start: int) -> tuple[str | None, int]:
     """Titles written just before ``start`` (``Д-р инж.``) and where they begin."""
     cursor, found = start, []
     while True:
-        before = text[max(0, cursor - 20):cursor]
-        stripped = before.rstrip()
-        hit = None
-        for title in titles():
-            if stripped.lower().endswith(title) and (len(stripped) == len(title) or not stripped[-len(title) - 1].isalpha()):
-                hit = title
-                break
-        if not hit:
+        hits = hits_ending_at(text, _skip_back(text, cursor), "TITLE")
+        if not hits:
             break
-        begin = cursor - (len(before) - len(stripped)) - len(hit)
-        found.insert(0, text[begin:begin + len(hit)])
-        cursor = begin
+        found.insert(0, hits[0].text)
+        cursor = hits[0].start
     return (" ".join(found), cursor) if found else (None, start)
 
 
@@ -85,25 +98,19 @@ def _role_at(text: str, position: int) -> tuple[str | None, str | None]:
     lead = _ROLE_LEAD.match(text, position)
     if not lead:
         return None, None
+    hits = hits_starting_at(text, lead.end(), "ROLE")
+    if not hits:
+        return None, None
     rest = text[lead.end():lead.end() + 160].split("\n")[0]
-    folded = fold(rest)
-    for row in roles():
-        role = fold(row["role"])
-        if folded.startswith(role) and (len(folded) == len(role) or not folded[len(role)].isalpha()):
-            phrase = _extend_role(rest, len(" ".join(rest.split())[:len(role)]))
-            organization = None
-            org = re.search(r"\bна\s+((?:[А-Я„\"][\w„“\".-]*\s?){1,5})", phrase)
-            if org:
-                organization = org.group(1).strip()
-            return phrase, organization
-    return None, None
+    phrase = _extend_role(rest, hits[0].end - hits[0].start)
+    org = re.search(r"\bна\s+((?:[А-Я„\"][\w„“\".-]*\s?){1,5})", phrase)
+    return phrase, org.group(1).strip() if org else None
 
 
 def _extend_role(rest: str, base_len: int) -> str:
     """Extend a listed role with its complement (``... на работната група``), stopping at a verb."""
-    words = rest.split()
     phrase_words, length = [], 0
-    for word in words:
+    for word in rest.split():
         clean = word.strip(",.;:()")
         if length >= base_len and (clean.lower() in speech_verbs() or len(phrase_words) >= 10):
             break
@@ -115,13 +122,10 @@ def _extend_role(rest: str, base_len: int) -> str:
 
 
 def _role_before(text: str, start: int) -> str | None:
-    before = fold(text[max(0, start - 60):start]).rstrip(" :,-")
-    for row in roles():
-        role = fold(row["role"])
-        for form in (role, role + "ът", role + "ят", role + "ката", role + "та"):
-            if before.endswith(form) and (len(before) == len(form) or not before[-len(form) - 1].isalpha()):
-                return row["role"]
-    return None
+    """A role written just before a name (``кметът инж. Иван Петров``), as its gazetteer entry."""
+    _, cursor = _title_before(text, start)
+    hits = hits_ending_at(text, _skip_back(text, cursor, " \t\u00a0:,–-"), "ROLE")
+    return hits[0].entry if hits else None
 
 
 _CAP_START = re.compile(r"(?<![\w-])[А-Я][а-яѝ]")
@@ -139,8 +143,9 @@ def _full_kind(first: str, middle: str | None, last: str) -> str | None:
         return "full"
     if known and is_first_name(last):
         return "pair"
-    if surname and (not middle or looks_like_surname(middle) or middle.endswith(("ов", "ев"))) and \
-            re.match(r"[А-Я][а-я]+[аяо]?$", first):
+    if surname and (not middle or (looks_like_surname(middle) and not is_first_name(middle))) and \
+            re.match(r"[А-Я][а-я]+[аяо]?$", first) and not is_place_name(first) and \
+            not is_place_name(f"{first} {last}"):
         return "weak"
     return None
 

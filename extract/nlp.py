@@ -1,0 +1,110 @@
+"""The spaCy side of letopis: a ``spacy.blank("bg")`` pipeline with a gazetteer component.
+
+There is no trained Bulgarian spaCy pipeline to load, so the pipeline is the Bulgarian tokenizer
+plus ``letopis_gazetteers``: a PhraseMatcher over the data files in ``models/gazetteer`` (titles,
+role phrases, organisation legal forms). Its contract: after it runs, ``doc.spans["gazetteer"]``
+holds every match, overlaps allowed, each span labelled TITLE, ROLE or ORG_FORM with
+``span.kb_id_`` set to the gazetteer entry it matched. Extractors read those spans through
+``gazetteer_hits`` instead of looping over hundreds of phrases per candidate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, SpanGroup
+
+from extract.lexicon import legal_forms, roles, titles
+
+SPAN_KEY = "gazetteer"
+# Definite and vocative endings of a role's head noun: "кметът", "председателят", "председателя".
+_HEAD_ENDINGS = ("ът", "ят", "а", "я", "та")
+
+
+def _role_variants(phrase: str) -> list[str]:
+    head, _, rest = phrase.partition(" ")
+    variants = [phrase]
+    if head.isalpha():
+        variants += [f"{head}{ending} {rest}".strip() for ending in _HEAD_ENDINGS]
+    return variants
+
+
+def gazetteer_entries() -> dict[str, dict[str, str]]:
+    """label → {phrase as matched: canonical entry}."""
+    entries: dict[str, dict[str, str]] = {"TITLE": {}, "ROLE": {}, "ORG_FORM": {}}
+    for title in titles():
+        entries["TITLE"][title] = title
+    for row in roles():
+        for variant in _role_variants(row["role"].lower()):
+            entries["ROLE"].setdefault(variant, row["role"])
+    for row in legal_forms():
+        entries["ORG_FORM"][row["form"].lower()] = row["form"]
+    return entries
+
+
+@Language.factory("letopis_gazetteers")
+class GazetteerMatcher:
+    """Marks every gazetteer phrase in ``doc.spans["gazetteer"]`` (case-insensitive, overlaps kept)."""
+
+    def __init__(self, nlp: Language, name: str):
+        self.name = name
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.canonical: dict[str, dict[str, str]] = gazetteer_entries()
+        for label, phrases in self.canonical.items():
+            # The tokenizer may split "Д-р" and "д-р" differently, so every casing is added.
+            casings = {form for phrase in phrases for form in (phrase, phrase.capitalize(), phrase.upper())}
+            self.matcher.add(label, list(nlp.tokenizer.pipe(sorted(casings))))
+        self.vocab = nlp.vocab
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = []
+        for match_id, start, end in self.matcher(doc):
+            label = self.vocab.strings[match_id]
+            span = doc[start:end]
+            canonical = self.canonical[label].get(span.text.lower(), span.text.lower())
+            spans.append(Span(doc, start, end, label=label, kb_id=canonical))
+        doc.spans[SPAN_KEY] = SpanGroup(doc, name=SPAN_KEY, spans=spans)
+        return doc
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> Language:
+    """The shared pipeline: Bulgarian tokenizer + gazetteer matcher."""
+    nlp = spacy.blank("bg")
+    nlp.add_pipe("letopis_gazetteers")
+    return nlp
+
+
+@dataclass(frozen=True)
+class GazetteerHit:
+    """One gazetteer match, by character offsets into the text."""
+
+    label: str
+    start: int
+    end: int
+    text: str
+    entry: str
+
+
+@lru_cache(maxsize=4)
+def gazetteer_hits(text: str) -> tuple[GazetteerHit, ...]:
+    """Every gazetteer match in ``text``, ordered by start (cached: extractors share one pass)."""
+    doc = pipeline()(text)
+    hits = [GazetteerHit(span.label_, span.start_char, span.end_char, span.text, span.kb_id_)
+            for span in doc.spans[SPAN_KEY]]
+    return tuple(sorted(hits, key=lambda h: (h.start, -h.end)))
+
+
+def hits_starting_at(text: str, position: int, label: str) -> list[GazetteerHit]:
+    """Matches of ``label`` that start exactly at ``position``, longest first."""
+    found = [h for h in gazetteer_hits(text) if h.start == position and h.label == label]
+    return sorted(found, key=lambda h: -h.end)
+
+
+def hits_ending_at(text: str, position: int, label: str) -> list[GazetteerHit]:
+    """Matches of ``label`` that end exactly at ``position``, longest first."""
+    found = [h for h in gazetteer_hits(text) if h.end == position and h.label == label]
+    return sorted(found, key=lambda h: h.start)
