@@ -320,6 +320,28 @@ def find_document(corpus_dirs: list[Path], stem: str) -> Path | None:
     return None
 
 
+def load_splits(path: Path) -> dict[str, list[str]]:
+    """Split name → glob patterns over gold file stems (``corpus/splits.json``)."""
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8")).get("splits", {})
+
+
+def in_split(stem: str, patterns: list[str]) -> bool:
+    """True when a gold file stem matches one of a split's patterns."""
+    return any(Path(stem).match(pattern) for pattern in patterns)
+
+
+def totals_of(documents: list[DocumentScore], names: set[str] | None = None) -> dict[str, Counts]:
+    """Micro-averaged counts over the given documents (all when ``names`` is None)."""
+    totals: dict[str, Counts] = defaultdict(Counts)
+    for score in documents:
+        if names is None or Path(score.name).stem in names:
+            for key, counts in score.counts.items():
+                totals[key].add(counts)
+    return totals
+
+
 def evaluate(gold_dir: Path, corpus_dirs: list[Path], extract: Callable[[Path], dict],
              only: str | None = None) -> tuple[dict[str, Counts], list[DocumentScore], list[str]]:
     """Score every gold file that has a document; returns totals, per-document scores and problems."""

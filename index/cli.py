@@ -86,20 +86,33 @@ def serve(db_path: str, host: str, port: int, metadata: str | None) -> None:
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--only", help="Only gold files whose name matches this glob, e.g. '00?_*'.")
+@click.option("--splits", "splits_path", type=click.Path(dir_okay=False),
+              help="splits.json naming evaluation splits (default: splits.json beside GOLD_DIR).")
 @click.option("--errors", "show_errors", is_flag=True, help="List every mismatch per document.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-def evaluate(gold_dir: str, corpus: tuple[str, ...], only: str | None, show_errors: bool, as_json: bool) -> None:
-    """Precision, recall and F1 per field against gold files (GOLD_FORMAT.md)."""
+def evaluate(gold_dir: str, corpus: tuple[str, ...], only: str | None, splits_path: str | None,
+             show_errors: bool, as_json: bool) -> None:
+    """Precision, recall and F1 per field against gold files (GOLD_FORMAT.md), overall and per split."""
     from extract import extract_file
     from extract.evaluate import evaluate as run_evaluation
-    from extract.evaluate import format_table
+    from extract.evaluate import format_table, in_split, load_splits, totals_of
 
     totals, documents, problems = run_evaluation(Path(gold_dir), [Path(c) for c in corpus], extract_file, only)
+    splits = load_splits(Path(splits_path) if splits_path else Path(gold_dir).parent / "splits.json")
+    tables = {"all": totals}
+    for name, patterns in splits.items():
+        members = {Path(d.name).stem for d in documents if in_split(Path(d.name).stem, patterns)}
+        if members:
+            tables[name] = totals_of(documents, members)
     if as_json:
-        click.echo(json.dumps({key: {"tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": c.precision,
-                                     "recall": c.recall, "f1": c.f1} for key, c in totals.items()}, indent=2))
+        click.echo(json.dumps({table: {key: {"tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": round(c.precision, 4),
+                                             "recall": round(c.recall, 4), "f1": round(c.f1, 4)}
+                                       for key, c in counts.items()} for table, counts in tables.items()}, indent=2))
     else:
-        click.echo(format_table(totals, f"{len(documents)} documents scored against {gold_dir}"))
+        for name, counts in tables.items():
+            size = len(documents) if name == "all" else sum(
+                1 for d in documents if in_split(Path(d.name).stem, splits[name]))
+            click.echo(format_table(counts, f"\n== {name}: {size} documents scored against {gold_dir}"))
     if show_errors:
         for score in documents:
             if score.errors:

@@ -14,13 +14,23 @@ from pathlib import Path
 from models.doctype.classifier import METRICS_PATH, TEXT_CHARS, load_examples, make_pipeline, save, train
 
 
+HELD_OUT_SPLIT = "heldout"
+
+
 def labelled_corpus(corpus_dir: Path, gold_dir: Path) -> list[tuple[str, list[str], str]]:
-    """(text, acceptable labels, file name) for every corpus document with a gold doc_type."""
-    from extract.evaluate import find_document
+    """(text, acceptable labels, file name) for every corpus document with a gold doc_type.
+
+    Documents of the held-out split (``splits.json`` beside the gold directory) are left out:
+    they exist to measure quality on unseen documents and must never reach training.
+    """
+    from extract.evaluate import find_document, in_split, load_splits
     from extract.readers import ReadError, read_document
 
+    held_out = load_splits(gold_dir.parent / "splits.json").get(HELD_OUT_SPLIT, [])
     labelled = []
     for gold_path in sorted(gold_dir.glob("*.json")):
+        if in_split(gold_path.stem, held_out):
+            continue
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
         if "doc_type" not in gold:
             continue
