@@ -7,7 +7,14 @@ from extract.document import Document
 
 _HEADING = re.compile(r"(?:при\s+(?:следния|следният|следващия)\s+)?д\s?н\s?е\s?в\s?е\s?н\s+р\s?е\s?д|\bточки\s+от\s+дневния\s+ред|следния\s+дневен\s+ред|"
                       r"проект\s+за\s+дневен\s+ред|със\s+следния\s+дневен\s+ред", re.I)
-_ITEM = re.compile(r"^[ \t]*(?:т\.\s*|точка\s+)?(?P<number>\d{1,2})(?:\s?[.)]|\s?[-–]\s)\s*(?P<text>\S.*)$", re.M)
+_ITEM = re.compile(r"^[ \t]*(?:т\.\s*|точка\s+)?(?P<number>\d{1,2}|[IVX]{1,5})(?:\s?[.)]|\s?[-–]\s)\s*(?P<text>\S.*)$", re.M)
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10,
+          "XI": 11, "XII": 12, "XIII": 13, "XIV": 14, "XV": 15}
+
+
+def item_number(raw: str) -> int:
+    """``3`` → 3, ``III`` → 3 (0 for what is not a number)."""
+    return int(raw) if raw.isdigit() else _ROMAN.get(raw, 0)
 _STOP = re.compile(r"^\s*(?:по\s+т(?:\.|очка)\s*\d|по\s+(?:първа|втора|трета|четвърта|пета|шеста)\s+точка|"
                    r"р\s?е\s?ш\s?е\s?н\s?и\s?е|гласували|председател(?:ят|стващ)?\b.{0,30}(?:откри|предложи)|"
                    r"дневният\s+ред\s+(?:беше|бе|се)\s+(?:приет|гласуван)|заседанието\s+(?:бе|беше)\s+открито)", re.I | re.M)
@@ -37,7 +44,7 @@ def extract_agenda(doc: Document) -> list[dict]:
     first_section = _ITEM_SECTION.search(doc.text)
     if first_section:
         listed = _ITEM.search(doc.text, 0, first_section.start())
-        while listed and listed["number"] != "1":
+        while listed and item_number(listed["number"]) != 1:
             listed = _ITEM.search(doc.text, listed.end(), first_section.start())
         if listed:
             items = _items_after(doc, listed.start())
@@ -69,7 +76,7 @@ def _items_after(doc: Document, cursor: int) -> list[dict]:
     expected = 1
     blank_run = 0
     first = _ITEM.search(text, cursor, cursor + 400)
-    if not first or first["number"] != "1" or _ITEM_SECTION.match(text, first.start()):
+    if not first or item_number(first["number"]) != 1 or _ITEM_SECTION.match(text, first.start()):
         return []
     stop = _STOP.search(text, first.end())
     limit = stop.start() if stop else len(text)
@@ -82,7 +89,7 @@ def _items_after(doc: Document, cursor: int) -> list[dict]:
                 break
             continue
         item = _ITEM.match(line)
-        if item and int(item["number"]) == expected:
+        if item and item_number(item["number"]) == expected:
             start = line_start + item.start("text")
             end = line_start + len(line.rstrip())
             items.append({"number": item["number"], "start": start, "end": end})
@@ -91,7 +98,7 @@ def _items_after(doc: Document, cursor: int) -> list[dict]:
         elif items and blank_run == 0 and _continuation_ok(line):
             items[-1]["end"] = line_start + len(line.rstrip())
         elif items:
-            if item and int(item["number"]) == 1:
+            if item and item_number(item["number"]) == 1:
                 break
             if len(line.strip()) > 3 and blank_run >= 1 and not item:
                 break

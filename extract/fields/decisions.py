@@ -13,8 +13,10 @@ _HEADING = re.compile(
     r"(?P<word>Р[ \t]?Е[ \t]?Ш[ \t]?Е[ \t]?Н[ \t]?И[ \t]?Е|Решение)[ \t]*\n?[ \t]*(?:№|N[o°]?\.?|No\.?)[ \t]*(?P<num>\d{1,5}(?:[-/.]\d{1,5})?)"
     r"(?P<rest>[^\n]{0,60})", re.M)
 _OPERATIVE = re.compile(r"Р[ \t]?Е[ \t]?Ш[ \t]?И[ \t]?\s*:|РЕШИ\b|реши\s*:|\bРЕШАВА\s*:", re.M)
-_BOUNDARY = re.compile(r"^[ \t]*(?:по[ \t]+т(?:\.|очка)[ \t]*\d|по[ \t]+(?:първа|втора|трета|четвърта|пета|шеста|седма|осма|девета|десета)[ \t]+точка|"
-                       r"по[ \t]+точка|точка[ \t]+\d|т\.[ \t]*\d+[ \t]*от[ \t]+дневния|(?:председател|протоколчик|протоколист|изготвил|секретар)[^\n]{0,30}:\s*$)", re.I | re.M)
+_ORDINALS = r"(?:първа|втора|трета|четвърта|пета|шеста|седма|осма|девета|десета|единадесета|дванадесета)"
+_BOUNDARY = re.compile(rf"^[ \t]*(?:по[ \t]+т(?:\.|очка)[ \t]*\d|по[ \t]+{_ORDINALS}[ \t]+точка|по[ \t]+точка|точка[ \t]+(?:\d|{_ORDINALS})|"
+                       rf"{_ORDINALS}[ \t]+точка|т\.[ \t]*\d+\.?[ \t]|т\.[ \t]*\d+[ \t]*от[ \t]+дневния|"
+                       rf"(?:председател|протоколчик|протоколист|изготвил|секретар)[^\n]{{0,30}}:\s*$)", re.I | re.M)
 _TALLY_CUE = re.compile(r"гласува|гласа|„за|\"за|за[“”\"]|\bза\s*[–:-]\s*\d|\d\s*/\s*\d+\s*/\s*\d|приема\s*[–-]|единодушно|единогласно|поименно", re.I)
 _RESOLUTION = re.compile(
     r"^(?:(?:Работната|Комисията|Общинският|Общински|Съветът|Групата|Събранието|Експертният|Консултативният)[^.]{0,60}?\b"
@@ -78,16 +80,16 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
             tally = after
             tally_span = (body_start + after.start, body_start + after.end)
             body_end = body_start + _sentence_start(text[body_start:block_end], after.start)
+            tally_sentence = _sentence_around(text, tally_span, body_start, block_end)
         else:
             before_start = _previous_mark(marks, heading.start())
             before_start = max([before_start] + [e for _, e in claimed])
-            tally, tally_span = _last_tally(text, before_start, heading.start())
+            tally, tally_span, tally_sentence = _last_tally(text, before_start, heading.start())
             body_end = block_end
         body_end = max(body_start, _trim_end(text, body_start, body_end))
         number = _NUMBER_CLEAN.sub("", heading["num"])
-        context = text[max(0, heading.start() - 300):block_end]
-        outcome_text = text[tally_span[0] - 120:tally_span[1] + 120] if tally_span else context
-        record = _decision(doc, number, (body_start, body_end), tally, outcome_text if tally_span else text[heading.start():block_end])
+        outcome_text = tally_sentence if tally_span else text[heading.start():block_end]
+        record = _decision(doc, number, (body_start, body_end), tally, outcome_text)
         decisions.append(record)
         claimed.append((heading.start(), block_end if after.found else body_end))
         if tally_span:
@@ -95,13 +97,18 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
     return decisions, claimed
 
 
-def _last_tally(text: str, start: int, end: int) -> tuple[Tally, tuple[int, int] | None]:
-    """The tally nearest before ``end`` (a vote stated just before ``... прие РЕШЕНИЕ № N``)."""
+def _last_tally(text: str, start: int, end: int) -> tuple[Tally, tuple[int, int] | None, str]:
+    """The tally nearest before ``end`` (a vote stated just before ``... прие РЕШЕНИЕ № N``), with its sentence."""
     for sentence in reversed(sentences(text, start, end)):
         tally = parse_tally(sentence.text)
         if tally.found:
-            return tally, (sentence.start + tally.start, sentence.start + tally.end)
-    return Tally(), None
+            return tally, (sentence.start + tally.start, sentence.start + tally.end), sentence.text
+    return Tally(), None, ""
+
+
+def _sentence_around(text: str, span: tuple[int, int], start: int, end: int) -> str:
+    """The sentence of ``text[start:end]`` that holds ``span``."""
+    return next((s.text for s in sentences(text, start, end) if s.start <= span[0] < s.end), text[span[0]:span[1]])
 
 
 def _sentence_start(block: str, tally_start: int) -> int:
@@ -127,7 +134,7 @@ _PROPOSAL = re.compile(r"предлага|\bда\s+(?:приеме|одобри|
                        r"решение\s*:|не\s+подкрепя|\bподкрепя\b|\bреши\b|\bрешава\b", re.I)
 _PROCEDURAL = re.compile(r"подлагам\s+на\s+гласуване|подложи\s+на\s+гласуване|гласуването\s+е|пристъпи\s+към\s+гласуване", re.I)
 _REFERS_BACK = re.compile(r"^(?:Проектът|Предложението|Решението|То)\b", re.I)
-_OUTCOME_STATEMENT = re.compile(r"^(?:Дневният\s+ред|Предложението|Решението|Комисията|Проектът|Съветът|Общинският\s+съвет)[^.]{0,200}?"
+_OUTCOME_STATEMENT = re.compile(r"^(?:(?:Становище|Решение|Заключение)\s*:\s*)?(?:Дневният\s+ред|Предложението|Решението|Комисията|Проектът|Съветът|Общинският\s+съвет)[^.]{0,200}?"
                                 r"(?:приема|прие|приет|подкрепя|отхвърл|предлага)", re.I)
 _SPEAKER = re.compile(r"^(?:[А-Я]\.\s?[А-Я][а-я]+|[А-Я][а-я]+\s[А-Я][а-я]+(?:\s[А-Я][а-я]+)?)\s*[–:-]\s")
 PROPOSAL_LOOKBACK = 5
@@ -151,7 +158,7 @@ def _tallied_decisions(doc: Document, claimed: list[tuple[int, int]]) -> list[di
         words_outside = len((sentence.text[:tally.start] + sentence.text[tally.end:]).split())
         if words_outside < 8:
             following = spans[index + 1] if index + 1 < len(spans) else None
-            if following and _OUTCOME_STATEMENT.match(following.text) and not parse_tally(following.text).found \
+            if following and _OUTCOME_STATEMENT.match(following.text) and parse_tally(following.text).votes_for is None \
                     and not is_claimed(following):
                 end = following.end
         if words_outside < 8 or _REFERS_BACK.match(sentence.text):

@@ -192,7 +192,7 @@ def _in_list(text: str, start: int, end: int) -> bool:
 
 def _has_context(text: str, start: int, end: int) -> bool:
     """Evidence that two capitalised words are a person: a title, a role, or a line of their own."""
-    if _title_before(text, start)[0] or _role_at(text, end)[0] or _role_before(text, start):
+    if _title_before(text, start)[0] or _role_at(text, end)[0] or _role_before(text, start) or _in_list(text, start, end):
         return True
     line_start = text.rfind("\n", 0, start) + 1
     if re.fullmatch(r"\s*\d{1,3}[.)]\s*", text[line_start:start]):

@@ -17,10 +17,11 @@ _SLASH = re.compile(r"(?:приема|прие|гласуване|гласува
                     r"(?P<f>\d{1,3})\s*/\s*(?P<a>\d{1,3})\s*/\s*(?P<ab>\d{1,3})(?![\d/]|\.\d)", re.I)
 _SLASH_LOOSE = re.compile(r"(?:гласува[^\n]{0,60}?[:–-]\s*)?(?<![\d/.])(?P<f>\d{1,3})\s*/\s*(?P<a>\d{1,3})\s*/\s*(?P<ab>\d{1,3})(?![\d/]|\.\d)"
                           r"(?=\s*[–-]\s*(?:не\s+)?(?:се\s+)?(?:приема|прие|подкрепя))", re.I)
+_GROUPED = re.compile(r"гласувал[иа]?\s+[„\"“]?(?P<vote>за|против|въздържал[аи]?\s+се)[“”\"]?\s*:\s*(?P<names>[^\n]+)", re.I)
 _UNANIMOUS = re.compile(r"единодушно|единогласно|с\s+пълно\s+мнозинство", re.I)
 _ROLL_CALL = re.compile(r"^\s*\d{0,3}[.)]?\s*[А-Я][а-я]+(?:\s+[А-Я][а-я]+){1,2}(?:\s*[–\t|:-]\s*|\s{2,}|\s+)"
                         r"(?P<vote>за|против|въздържал(?:а)?\s+се|въздържа(?:ла)?\s+се)\s*$", re.I | re.M)
-_REJECTED = re.compile(r"не\s+(?:се\s+)?прием[аа]|не\s+(?:е|бе|беше)\s+приет|не\s+прие|отхвърл[яи]|не\s+събра|"
+_REJECTED = re.compile(r"не\s+получи\s+подкрепа|не\s+(?:се\s+)?подкрепя|не\s+подкрепи|не\s+(?:се\s+)?прием[аа]|не\s+(?:е|бе|беше)\s+приет|не\s+прие|отхвърл[яи]|не\s+събра|"
                        r"не\s+получи\s+необходимото|не\s+се\s+(?:прие|одобри)", re.I)
 _ADOPTED = re.compile(r"(?<!не )(?:приема|прие|приет[оа]?|одобрява|одобри|реши|решава|дава\s+съгласие|упълномощава|възлага)", re.I)
 
@@ -51,6 +52,13 @@ def parse_tally(text: str) -> Tally:
     """The first tally stated in ``text`` with its span; empty when there is none."""
     slash = _SLASH.search(text) or _SLASH_LOOSE.search(text)
     roll = list(_ROLL_CALL.finditer(text))
+    groups = list(_GROUPED.finditer(text))
+    if groups:
+        counts = {"за": 0, "против": 0, "въздърж": 0}
+        for group in groups:
+            names = [n for n in re.split(r",|\sи\s", group["names"].rstrip(". ")) if n.strip()]
+            counts["въздърж" if group["vote"].lower().startswith("въздърж") else group["vote"].lower()] += len(names)
+        return Tally(counts["за"], counts["против"], counts["въздърж"], groups[0].start(), groups[-1].end())
     for_m, against_m, abst_m = _first(_FOR, text), _first(_AGAINST, text), _first(_ABSTAINED, text)
     worded = [m for m in (for_m, against_m, abst_m) if m]
     if len(roll) >= 3:
@@ -70,6 +78,9 @@ def parse_tally(text: str) -> Tally:
         if abst_m in near:
             tally.votes_abstained = _value(abst_m["n"])
         around = text[tally.start:tally.end + 60]
+        if _UNANIMOUS.search(text) and tally.votes_for is not None:
+            tally.votes_against = 0 if tally.votes_against is None else tally.votes_against
+            tally.votes_abstained = 0 if tally.votes_abstained is None else tally.votes_abstained
         if tally.votes_against is None and re.search(rf"{_Q}против{_Q}\s*(?:–|-)?\s*няма|против\s+няма|(?:няма|без)\s+{_Q}против", around, re.I):
             tally.votes_against = 0
         if tally.votes_abstained is None and re.search(rf"(?:няма|без)\s+{_Q}против{_Q}\s+(?:и|или|,)\s+{_Q}въздърж|"

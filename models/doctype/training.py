@@ -14,7 +14,7 @@ from pathlib import Path
 from models.doctype.classifier import METRICS_PATH, TEXT_CHARS, load_examples, make_pipeline, save, train
 
 
-HELD_OUT_SPLIT = "heldout"
+HELD_OUT_SPLITS = ("heldout", "heldout_reviewed")
 
 
 def labelled_corpus(corpus_dir: Path, gold_dir: Path) -> list[tuple[str, list[str], str]]:
@@ -26,7 +26,8 @@ def labelled_corpus(corpus_dir: Path, gold_dir: Path) -> list[tuple[str, list[st
     from extract.evaluate import find_document, in_split, load_splits
     from extract.readers import ReadError, read_document
 
-    held_out = load_splits(gold_dir.parent / "splits.json").get(HELD_OUT_SPLIT, [])
+    splits = load_splits(gold_dir.parent / "splits.json")
+    held_out = [pattern for name in HELD_OUT_SPLITS for pattern in splits.get(name, [])]
     labelled = []
     for gold_path in sorted(gold_dir.glob("*.json")):
         if in_split(gold_path.stem, held_out):
