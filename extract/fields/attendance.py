@@ -14,7 +14,8 @@ _NUMBER = r"(?P<{name}>\d{{1,3}}|[а-я]+)"
 _X_OF_Y = re.compile(r"(?<!\d)(?P<present>\d{1,3})\s*(?:\([а-я ]+\)\s*)?(?:" + _MEMBERS + r"\s*)?(?:от|/)\s*(?:общо\s+|всичко\s+|определените[^\d]{0,40}?)?(?P<total>\d{1,3})(?!\d)", re.I)
 _TOTAL = re.compile(r"(?:от\s+общо|общо|от\s+всичко|от\s+определените[^\d\n]{0,60}?|състав\s+от|от\s+избраните)\s*(?P<total>\d{1,3})\s*(?:\([а-я ]+\)\s*)?" + _MEMBERS, re.I)
 _BARE_COUNT = re.compile(r"\s*(?:на\s+заседанието\s*)?[–:-]?\s*(?P<n>\d{1,3})(?=\s*(?:[.,;)]|$|\s+(?:от|души|членове|съветници|общински)))", re.I)
-_STATED_TOTAL = re.compile(r"общ\s+(?:брой|състав)[^\d\n]{0,40}?[–:-]\s*(?P<total>\d{1,3})(?!\d)", re.I)
+_STATED_TOTAL = re.compile(r"общ\s+(?:брой|състав)[^\d\n]{0,80}?[–:-]\s*(?P<total>\d{1,3})(?!\d)", re.I)
+_COUNT_BEFORE_CUE = re.compile(r"(?:от|с)\s+(?P<n>\d{1,3})\s+присъства(?:щи|ли|ха)", re.I)
 _ROLL_ROW = re.compile(r"^\s*\d{1,3}[.)]?\s+[А-Я][а-я]+(?:\s+[А-Я][а-я]+){1,2}[ \t|–-]+(?P<vote>за|против|въздържал[а]?\s+се|отсъства|не\s+гласува)\s*$",
                        re.I | re.M)
 _COUNT_AFTER_CUE = re.compile(r"(?P<n>\d{1,3}|[а-я]+)\s*(?:\([а-я ]+\)\s*)?(?:" + _MEMBERS + r")", re.I)
@@ -46,6 +47,10 @@ def extract_attendance(doc: Document) -> dict | None:
             stated = _STATED_TOTAL.search(text)
             total = int(stated["total"])
             spans.append((sentence.start + stated.start(), sentence.start + stated.end()))
+        before_cue = _COUNT_BEFORE_CUE.search(text)
+        if present is None and before_cue:
+            present = int(before_cue["n"])
+            spans.append((sentence.start + before_cue.start(), sentence.start + before_cue.end()))
         if present is None and _PRESENT_CUE.search(text) and not _ABSENT_CUE.match(text):
             cue = _PRESENT_CUE.search(text)
             x_of_y = _X_OF_Y.search(text, max(0, cue.start() - 40))

@@ -13,10 +13,12 @@ _NUMERIC = re.compile(
     r"(?:\s?(?:г\.|г(?![а-я])|год\.|година))?")
 _ISO = re.compile(r"(?<![\d.-])(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)(?![\d-])")
 _ROMAN = re.compile(r"(?<![\d.])(?P<d>[0-3]?\d)\s?\.\s?(?P<m>XII|XI|X|IX|VIII|VII|VI|V|IV|III|II|I)\s?\.\s?(?P<y>(?:19|20)\d\d)(?!\d)(?:\s?(?:г\.|г(?![а-я])))?")
+_SHARED_YEAR = None
 _ROMAN_MONTHS = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11, "XII": 12}
-_OWN_HEADING = re.compile(r"(?:^|\n)[ \t]*(?:П\s?Р\s?О\s?Т\s?О\s?К\s?О\s?Л|Р\s?Е\s?Ш\s?Е\s?Н\s?И\s?Е|З\s?А\s?П\s?О\s?В\s?Е\s?Д|Протокол|Решение|Заповед)"
+_OWN_HEADING = re.compile(r"(?:^|\n)[ \t]*(?:(?:препис[ -]*)?извлечение\s+от\s+)?(?:П\s?Р\s?О\s?Т\s?О\s?К\s?О\s?Л|Р\s?Е\s?Ш\s?Е\s?Н\s?И\s?Е|З\s?А\s?П\s?О\s?В\s?Е\s?Д|Протокол|Решение|Заповед)"
                           r"\s*(?:№|N)\s*[\w.-]+\s*(?:/|от)?\s*$", re.I)
-_DATELINE = re.compile(r"(?:^|\n)[ \t]*(?:(?:гр\.|с\.|град|село)\s*)?[А-Я][а-я]+(?:[ -][А-Я][а-я]+)?\s*,\s*$")
+_DATELINE = re.compile(r"(?:^|\n)[ \t]*(?:(?:(?:гр\.|с\.|град|село)[ \t]*)?[А-Я][а-я]+(?:[ -][А-Я][а-я]+)?[ \t]*,[ \t]*|"
+                       r"(?:гр\.|с\.|град|село)[ \t]*[А-Я][а-я]+(?:[ -][А-Я][а-я]+)?[ \t]*,?[ \t]*\n[ \t]*|дата[ \t]*:[ \t]*)$", re.I)
 _WEEKDAY_PREFIX = re.compile(r"[ \t]*(?:[А-Яа-я]+,?[ \t]*)?")
 _TIME_TO_EOL = re.compile(r"[ \t]*(?:г\.)?[ \t]*[|,]?[ \t]*\d{1,2}:\d{2}[ \t]*(?:ч\.?)?[ \t]*(?:\|[^\n]*)?(?:\n|$)")
 _RANGE_BETWEEN = re.compile(r"^\s*(?:г\.|г)?\s*(?:[-–—]|до|to)\s*$", re.I)
@@ -47,9 +49,12 @@ def _valid(year: int, month: int, day: int) -> str | None:
 
 def find_dates(text: str) -> list[tuple[int, int, str]]:
     """Every full calendar date written in ``text``: (start, end, ISO value), in order."""
-    global _MONTH_NAMED
+    global _MONTH_NAMED, _SHARED_YEAR
     if _MONTH_NAMED is None:
         _MONTH_NAMED = _month_pattern()
+        names = "|".join(sorted(date_lexicon()["months"], key=len, reverse=True))
+        # "от 1 януари до 31 декември 2024 г.": the first date takes the second one's year.
+        _SHARED_YEAR = re.compile(rf"(?<!\d)(?P<d1>[0-3]?\d)\s+(?P<m1>{names})\s*(?:до|[-–—])\s*[0-3]?\d\s+(?:{names})\s+(?P<y>(?:19|20)\d\d)", re.I)
     months = date_lexicon()["months"]
     found = []
     for match in _NUMERIC.finditer(text):
@@ -60,6 +65,10 @@ def find_dates(text: str) -> list[tuple[int, int, str]]:
         value = _valid(int(match["y"]), months[match["month"].lower()], int(match["d"]))
         if value:
             found.append((match.start(), match.end(), value))
+    for match in _SHARED_YEAR.finditer(text):
+        value = _valid(int(match["y"]), months[match["m1"].lower()], int(match["d1"]))
+        if value:
+            found.append((match.start("d1"), match.end("m1"), value))
     for match in _ROMAN.finditer(text):
         value = _valid(int(match["y"]), _ROMAN_MONTHS[match["m"]], int(match["d"]))
         if value:

@@ -23,6 +23,7 @@ _RESOLUTION = re.compile(
     r"(?:приема|прие|одобрява|одобри|реши|решава|дава\s+съгласие|възлага|не\s+приема)\b)", re.I)
 _ACCEPTED_NOTE = re.compile(r"^(?:Предложението|То|Решението|Това)\s+(?:бе|беше|се|е)\s+(?:прието|прие|приема)|единодушно\s+прието", re.I)
 _DIRECTIVE = re.compile(r"^(?!Да\b|Необходимо|Следва|Може|Важно|Предлагам|Моля|Считам)[А-Я][^.\n]{0,150}?\bда\s+(?:бъде|бъдат)\s+[а-я]+н[аио]?\b", re.M)
+_GROUPED_LINE = re.compile(r"^гласувал[иа]?\s+[„\"“]?(?:за|против|въздържал)", re.I)
 _NUMBER_CLEAN = re.compile(r"[-/.].*$")
 
 
@@ -99,10 +100,20 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
 
 def _last_tally(text: str, start: int, end: int) -> tuple[Tally, tuple[int, int] | None, str]:
     """The tally nearest before ``end`` (a vote stated just before ``... прие РЕШЕНИЕ № N``), with its sentence."""
-    for sentence in reversed(sentences(text, start, end)):
+    spans = sentences(text, start, end)
+    for index in range(len(spans) - 1, -1, -1):
+        sentence = spans[index]
         tally = parse_tally(sentence.text)
-        if tally.found:
-            return tally, (sentence.start + tally.start, sentence.start + tally.end), sentence.text
+        if not tally.found:
+            continue
+        first = index
+        while first > 0 and _GROUPED_LINE.match(spans[first].text) and _GROUPED_LINE.match(spans[first - 1].text):
+            first -= 1
+        if first < index:
+            # A roll-call written as one sentence per vote ("Гласували „за“: ...", "Гласували „против“: ...").
+            sentence = Span(spans[first].start, sentence.end, text[spans[first].start:sentence.end])
+            tally = parse_tally(sentence.text)
+        return tally, (sentence.start + tally.start, sentence.start + tally.end), sentence.text
     return Tally(), None, ""
 
 

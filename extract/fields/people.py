@@ -18,7 +18,7 @@ _UPPER = r"[А-Я]{2,}(?:-[А-Я]{2,})?"
 _SURNAME_END = re.compile(r"(?:ов|ова|ев|ева|ски|ска|цки|цка|ин|ина|ян|ич|ъв|ърва|иев|иева|ийски|ийска|ова-\w+|ева-\w+)$", re.I)
 _FULL = re.compile(rf"(?<![\w-])(?<![А-Яа-яA-Za-z]\.)(?P<name>(?P<first>{_CAP})[ \u00a0]+(?:(?P<middle>{_CAP})[ \u00a0]+)?(?P<last>{_CAP}))(?![\w]|-[А-Я])")
 _FULL_UPPER = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_UPPER})[ \u00a0]+(?:(?P<middle>{_UPPER})[ \u00a0]+)?(?P<last>{_UPPER}))(?![\w-])")
-_INITIAL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>(?:[А-Я]|Ст|Хр|Ив|Ал|Цв|Вл|Кр|Ат|Ан)\.)\s?(?:[А-Я]\.\s?)?(?P<last>{_CAP}))(?![\w-])")
+_INITIAL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>[А-Я][а-я]?\.)\s?(?:[А-Я]\.\s?)?(?P<last>{_CAP}))(?![\w-])")
 _LATIN = re.compile(r"(?<![\w.-])(?P<name>(?P<first>[A-Z][A-Za-z]{2,}|[A-Z]{3,})\s(?:(?P<middle>[A-Z][A-Za-z]+)\s)?(?P<last>[A-Z][A-Za-z]{2,}|[A-Z]{3,}))(?![\w-])")
 _LATIN_SURNAME_END = re.compile(r"(?:ov|ova|ev|eva|ski|ska|in|ina|ian|yan|ich|ieva|iev)$", re.I)
 _ROLE_LEAD = re.compile(r"[ \t]*(?:[,–—-]|\(|:)\s*")
@@ -176,11 +176,22 @@ def _candidates(text: str):
         if is_first_name(first) and (looks_like_surname(last) or not is_first_name(last)) and last.lower() not in name_stopwords():
             yield match.start("name"), match.end("name"), match["name"], "full"
     for match in _INITIAL.finditer(text):
+        if len(match["first"]) == 3 and not _two_letter_initial(match["first"][:2]):
+            continue
         if looks_like_surname(match["last"]) and not is_first_name(match["last"]):
             yield match.start("name"), match.end("name"), match["name"], "initial"
     for match in _LATIN.finditer(text):
         if _LATIN_SURNAME_END.search(match["last"]) and _latin_first_name(match["first"]):
             yield match.start("name"), match.end("name"), match["name"], "latin"
+
+
+_NOT_INITIALS = frozenset({"Св", "Гр", "Ул", "Бл", "Кв", "Пл", "Об", "Чл", "Ап", "Ет", "Вх"})
+
+
+@lru_cache(maxsize=None)
+def _two_letter_initial(pair: str) -> bool:
+    """``Ст.``, ``Ел.``, ``Хр.``: the start of a given name, not an abbreviation like ``Св.`` or ``Ул.``."""
+    return pair not in _NOT_INITIALS and any(name.startswith(pair) for name in first_names())
 
 
 def _in_list(text: str, start: int, end: int) -> bool:
@@ -199,7 +210,8 @@ def _has_context(text: str, start: int, end: int) -> bool:
         return True
     line_end = text.find("\n", end)
     line = text[line_start:len(text) if line_end < 0 else line_end]
-    return len(line.strip(" /,.-–")) <= (end - start) + 2
+    line = re.sub(r"/п/|\(п\)|\(подпис\)|подпис", "", line)
+    return len(line.strip(" /,.-–()")) <= (end - start) + 2
 
 
 def extract_people(doc: Document) -> list[dict]:

@@ -89,7 +89,7 @@ def parse_tally(text: str) -> Tally:
         return tally
     unanimous = _UNANIMOUS.search(text)
     if unanimous:
-        count = re.search(r"(\d{1,3})\s*гласа", text[max(0, unanimous.start() - 40):unanimous.end() + 40])
+        count = re.search(r"(\d{1,3})\s*(?:гласа|присъства)", text[max(0, unanimous.start() - 40):unanimous.end() + 40])
         return Tally(int(count.group(1)) if count else None, 0, 0, unanimous.start(), unanimous.end())
     return Tally()
 
