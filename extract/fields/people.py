@@ -172,9 +172,10 @@ def _full_names(text: str):
 def _candidates(text: str):
     yield from _full_names(text)
     for match in _FULL_UPPER.finditer(text):
-        first, last = match["first"].capitalize(), match["last"].capitalize()
-        if is_first_name(first) and (looks_like_surname(last) or not is_first_name(last)) and last.lower() not in name_stopwords():
-            yield match.start("name"), match.end("name"), match["name"], "full"
+        middle = match["middle"].capitalize() if match["middle"] else None
+        kind = _full_kind(match["first"].capitalize(), middle, match["last"].capitalize())
+        if kind:
+            yield match.start("name"), match.end("name"), match["name"], kind
     for match in _INITIAL.finditer(text):
         if len(match["first"]) == 3 and not _two_letter_initial(match["first"][:2]):
             continue
@@ -224,7 +225,7 @@ def extract_people(doc: Document) -> list[dict]:
             continue
         if kind == "weak" and not _has_context(text, start, end):
             continue
-        if kind == "pair" and not _in_list(text, start, end):
+        if kind == "pair" and not (_in_list(text, start, end) or _has_context(text, start, end)):
             continue
         taken.append((start, end))
         title, _ = _title_before(text, start)
