@@ -123,6 +123,21 @@ def evaluate(gold_dir: str, corpus: tuple[str, ...], only: str | None, splits_pa
         click.echo(f"problem: {problem}", err=True)
 
 
+@main.command()
+@click.argument("documents_dir", default="corpus/documents", type=click.Path(exists=True, file_okay=False))
+@click.option("--manifest", "manifest_path", default="corpus/manifest.csv", show_default=True,
+              type=click.Path(dir_okay=False))
+@click.option("--gold", "gold_dir", default="corpus/gold", show_default=True, type=click.Path(file_okay=False))
+def manifest(documents_dir: str, manifest_path: str, gold_dir: str) -> None:
+    """Bring manifest.csv in step with the documents (sha256, new and removed files)."""
+    from index.manifest import manifest_rows_for, write_manifest
+
+    gold = Path(gold_dir) if Path(gold_dir).is_dir() else None
+    rows = manifest_rows_for(Path(documents_dir), Path(manifest_path), gold)
+    write_manifest(rows, Path(manifest_path))
+    click.echo(f"{len(rows)} documents in {manifest_path}")
+
+
 @main.command("train-doctype")
 @click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False), default="corpus/documents",
               show_default=True, help="Documents whose gold files give extra labelled examples.")
