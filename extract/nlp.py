@@ -27,7 +27,7 @@ _HEAD_ENDINGS = ("ът", "ят", "а", "я", "та")
 def _role_variants(phrase: str) -> list[str]:
     head, _, rest = phrase.partition(" ")
     variants = [phrase]
-    if head.isalpha():
+    if head.replace("-", "").isalpha():
         variants += [f"{head}{ending} {rest}".strip() for ending in _HEAD_ENDINGS]
     return variants
 

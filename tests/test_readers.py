@@ -330,8 +330,6 @@ def test_rendered_pdf_table(rendered_pdf):
     assert "Европейско финансиране 50 893,92" in doc.text[table.start:table.end]
 
 
-@pytest.mark.xfail(reason="pdf.locate_table ends the span after the first word of the last cell, "
-                          "so a multi-word last cell ('59 875,20') is cut to '59'", strict=True)
 def test_rendered_pdf_table_span_covers_its_last_cell(rendered_pdf):
     table = rendered_pdf.tables[0]
     assert rendered_pdf.text[table.start:table.end].endswith("Общо 59 875,20")

@@ -12,7 +12,8 @@ _NUMBER = r"(?P<num>\d{1,3}(?:(?:[ \u00a0\u202f]|\.(?=\d{3}(?!\d)))\d{3})+(?:[,.
 _MULT = r"(?P<mult>хил\.|хиляди|хиляда|хил(?![а-я])|млн\.|млн|милиона|милион|млрд\.|млрд|милиарда)"
 _CUR_AFTER = r"(?P<cur>лв\.?(?![а-я])|лева|лев(?![а-я])|BGN|евро|EUR|€|euro)"
 _CUR_BEFORE = r"(?P<cur>лв\.?|BGN|EUR|€)"
-_AFTER = re.compile(rf"(?<![\w.,/-]){_NUMBER}\s?(?:{_MULT}\s?)?{_CUR_AFTER}", re.I)
+_IN_WORDS = r"(?:\([а-яА-Я ,-]{3,60}\)\s?)?"
+_AFTER = re.compile(rf"(?<![\w.,/-]){_NUMBER}\s?(?:{_MULT}\s?)?{_IN_WORDS}{_CUR_AFTER}", re.I)
 _BEFORE = re.compile(rf"(?<![\w]){_CUR_BEFORE}\s?(?<![\d]){_NUMBER}(?:\s?{_MULT})?(?![\d])", re.I)
 _TABLE_NUMBER = re.compile(rf"^\s*{_NUMBER}\s*(?:{_CUR_AFTER})?\s*$", re.I)
 DEFAULT_ROLE = "other"

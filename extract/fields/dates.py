@@ -89,7 +89,7 @@ def find_dates(text: str) -> list[tuple[int, int, str]]:
 def _cue_role(before: str, after: str, raw_before: str, timestamp_line: bool) -> str | None:
     cues = date_lexicon()["role_cues"]
     near = fold(before[-60:])
-    for role in ("published", "updated", "deadline", "signed", "start", "end"):
+    for role in ("start", "end", "published", "updated", "deadline", "signed"):
         if any(cue in near for cue in cues[role]):
             return role
     if _OWN_HEADING.search(raw_before):

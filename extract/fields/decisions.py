@@ -76,6 +76,8 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
         operative = _OPERATIVE.search(text, body_start, block_end)
         if operative and operative.start() - body_start < 400:
             body_start = operative.end()
+        while body_start < block_end and text[body_start].isspace():
+            body_start += 1
         after = parse_tally(text[body_start:block_end])
         if after.found:
             tally = after
@@ -214,7 +216,7 @@ def _resolutions(doc: Document) -> list[dict]:
         elif _DIRECTIVE.match(sentence.text) and _starts_paragraph(text, sentence.start) and not _is_speech(sentence.text):
             kind = "directive"
         elif _DIRECTIVE.match(sentence.text) and decisions and last_end >= 0 and \
-                not text[last_end:sentence.start].strip():
+                not text[last_end:sentence.start].strip() and not _is_speech(sentence.text):
             record = decisions[-1]
             start = record["evidence"]["start"]
             decisions[-1] = _decision(doc, None, (start, sentence.end), Tally(), text[start:sentence.end])

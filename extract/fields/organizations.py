@@ -12,12 +12,22 @@ from functools import lru_cache
 
 from extract.document import Document
 from extract.fields.common import fold, quoted_span
-from extract.lexicon import legal_forms
+from extract.lexicon import legal_forms, speech_verbs
 from extract.nlp import gazetteer_hits
 
 SUFFIX_FORMS = frozenset({"оод", "еоод", "ад", "еад", "ет", "кд", "дззд", "сд"})
 _PROPER_AFTER = re.compile(r"[ \t]*(?:[–—-][ \t]*)?(?:(?:гр\.|с\.)[ \t]*)?[А-Я][\w-]+(?:[ \t]+[А-Я][\w-]+){0,2}")
 _OF_PHRASE = re.compile(r"[ \t]+(?:на|по)[ \t]+[а-яА-Я-]+(?:[ \t]+(?:и[ \t]+)?[а-я-]+){0,4}")
+
+
+def _trim_verbs(text: str, start: int, end: int) -> int:
+    """Cut a lower-case name phrase before the first verb (``Министерство на финансите одобри ...``)."""
+    position = start
+    for word in re.finditer(r"\S+", text[start:end]):
+        if word.group(0).strip(",.;:").lower() in speech_verbs():
+            return position
+        position = start + word.end()
+    return end
 _PROPER_BEFORE = re.compile(r"(?:[А-Я][\w-]+[ \t]+){0,2}[А-Я][\w-]+[ \t]+$")
 
 
@@ -36,7 +46,7 @@ def _name_after(text: str, end: int) -> int | None:
     if proper:
         return proper.end()
     of_phrase = _OF_PHRASE.match(text, end)
-    return of_phrase.end() if of_phrase else None
+    return _trim_verbs(text, end, of_phrase.end()) if of_phrase else None
 
 
 def _name_before(text: str, start: int) -> int | None:
@@ -53,8 +63,9 @@ def _name_before(text: str, start: int) -> int | None:
 def extract_organizations(doc: Document) -> list[dict]:
     """Organisation records, one per distinct name, with the kind their legal form gives them."""
     text, found = doc.text, {}
+    covered: list[tuple[int, int]] = []
     for hit in gazetteer_hits(text):
-        if hit.label != "ORG_FORM":
+        if hit.label != "ORG_FORM" or any(s <= hit.start < e for s, e in covered):
             continue
         form = fold(hit.entry)
         if form in SUFFIX_FORMS:
@@ -72,6 +83,7 @@ def extract_organizations(doc: Document) -> list[dict]:
         key = fold(name)
         if key in found or len(name) <= len(hit.text) + 1:
             continue
+        covered.append((start, end))
         found[key] = {"name": name, "kind": _kinds().get(form, "other"),
                       "evidence": doc.evidence(start, start + len(text[start:end].rstrip(",.;: ")))}
     return list(found.values())

@@ -12,7 +12,7 @@ _D = r"[-–—‑]"
 _SP = r"[ \u00a0]?"
 # ISUN / UMIS codes: BG05SFOP001-2.025-0007(-C01); damage: spaces, en dashes, Cyrillic look-alikes.
 _ISUN = re.compile(
-    rf"(?<![\w])(?P<code>[BВ][GГ]{_SP}\d\d{_SP}[A-ZА-Я0-9]{{2,8}}?\d{{3}}{_SP}{_D}{_SP}\d{{1,2}}{_SP}\.{_SP}\d{{3}}"
+    rf"(?<![\w])(?P<code>[BВ][GГ]{_SP}\d\d{_SP}[A-ZА-Я0-9]{{2,8}}?\d{{3}}{_SP}{_D}{_SP}\d{{1,2}}(?:{_SP}\.{_SP}\d{{1,3}}){{1,3}}"
     rf"(?:{_SP}{_D}{_SP}\d{{4}}(?:{_SP}{_D}{_SP}[CСcс]{_SP}\d{{2}})?)?)(?=[^\d]|$)")
 _RRP = re.compile(rf"(?<![\w])(?P<code>BG{_D}RRP{_D}\d{{1,2}}\.\d{{3}}(?:{_D}\d{{4}}(?:{_D}C\d\d)?)?)")
 _OLD = re.compile(r"(?:проект|договор|контракт|№|N)[^\n\d]{0,25}?(?<![\d./-])(?P<code>\d{2}-\d{2}-\d{1,4})(?![\d./-])", re.I)
@@ -42,7 +42,7 @@ def find_codes(text: str) -> list[tuple[int, int, str]]:
 
 def is_procedure(code: str) -> bool:
     """A procedure code names a call (``BG05SFOP001-2.025``), not a project."""
-    return bool(re.fullmatch(r"BG\w+-\d{1,2}\.\d{3}", code)) or bool(re.fullmatch(r"BG-RRP-\d+\.\d{3}", code))
+    return bool(re.fullmatch(r"BG\w+-\d{1,2}(?:\.\d{1,3}){1,3}", code)) or bool(re.fullmatch(r"BG-RRP-\d+\.\d{3}", code))
 
 
 def base_code(code: str) -> str:
@@ -134,7 +134,7 @@ def strip_quotes_right(name: str) -> str:
 
 
 _BENEFICIARY = re.compile(r"бенефициент(?:ът|а)?(?:\s+на\s+(?:проекта|договора))?\s*(?:е|:|–|-)?|изпълняван(?:\s+е)?\s+от|"
-                          r"(?:подписан|сключен)\s+между|изпълнява(?:н)?\s+се\s+от", re.I)
+                          r"(?:подписан|сключен)\s+между|изпълнява(?:н)?\s+се\s+от|се\s+изпълнява\s+от|изпълнител\s+(?:на\s+проекта\s+)?е", re.I)
 _PARTNER = re.compile(r"партн[ьи]ори?(?:\s+по\s+проекта)?(?:\s+(?:е|са))?\s*:?|в\s+партньорство\s+с", re.I)
 
 

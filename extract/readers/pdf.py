@@ -1,6 +1,7 @@
 """PDF reader: the text layer through pypdfium2; pdfplumber only for pages that carry tables."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from extract.document import Document, Table
@@ -71,14 +72,15 @@ def locate_table(text: str, rows: list[list[str]], start: int, end: int) -> tupl
     cursor = start
     for row in rows:
         for cell in row:
-            if not cell:
+            words = cell.split()
+            if not words:
                 continue
-            found = text.find(cell.split()[0], cursor, end)
-            if found < 0:
+            pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
+            found = pattern.search(text, cursor, end)
+            if found is None:
                 continue
-            first = found if first is None else first
-            cursor = found + len(cell.split()[0])
-            last = cursor
+            first = found.start() if first is None else first
+            cursor = last = found.end()
     return (first, last) if first is not None else (start, start)
 
 
