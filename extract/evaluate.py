@@ -197,11 +197,16 @@ def score_amounts(gold: list[dict], predicted: list[dict], errors: list[str]) ->
             result["amounts.role"].add(counts)
             if counts.fn:
                 errors.append(f"amounts {item['value']}: role gold {item['role']} got {predicted[hit].get('role')}")
+    _count_extras(result["amounts"], predicted, used, errors, lambda p: f"amounts: extra {p['value']} {p['currency']}")
+    return result
+
+
+def _count_extras(counts: Counts, predicted: list[dict], used: set[int], errors: list[str], describe) -> None:
+    """Predictions no gold item matched are false positives."""
     for j, p in enumerate(predicted):
         if j not in used:
-            result["amounts"].fp += 1
-            errors.append(f"amounts: extra {p['value']} {p['currency']}")
-    return result
+            counts.fp += 1
+            errors.append(describe(p))
 
 
 def normalize_code(code: str) -> str:
@@ -258,10 +263,7 @@ def score_projects(gold: list[dict], predicted: list[dict], errors: list[str]) -
                 result[f"projects.{key}"].add(counts)
                 if counts.fn:
                     errors.append(f"projects.{key}: gold {item[key]} got {p.get(key)}")
-    for j, p in enumerate(predicted):
-        if j not in used:
-            result["projects"].fp += 1
-            errors.append(f"projects: extra {p.get('code')}")
+    _count_extras(result["projects"], predicted, used, errors, lambda p: f"projects: extra {p.get('code')}")
     return result
 
 

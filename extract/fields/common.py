@@ -61,29 +61,16 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
         spans.append((cursor, match.start()))
         cursor = match.end()
     spans.append((cursor, end))
-    result = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            result.append(Span(s, e, text[s:e]))
-    return result
+    return [span for span in (trimmed(text, s, e) for s, e in spans) if span]
 
 
-def paragraphs(text: str) -> list[Span]:
-    """Blank-line separated paragraphs (a single line when the text has no blank lines)."""
-    result = []
-    for match in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
-        s, e = match.start(), match.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            result.append(Span(s, e, text[s:e]))
-    return result
+def trimmed(text: str, start: int, end: int) -> Span | None:
+    """``text[start:end]`` without surrounding whitespace, or None when nothing is left."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end, text[start:end]) if end > start else None
 
 
 def fold(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from extract.document import Document
-from extract.fields.common import Span, paragraphs, sentences
+from extract.fields.common import Span, sentences
 from extract.fields.votes import Tally, outcome_of, parse_tally
 from extract.lexicon import speech_verbs
 
