@@ -14,7 +14,7 @@ from pathlib import Path
 from models.doctype.classifier import METRICS_PATH, TEXT_CHARS, load_examples, make_pipeline, save, train
 
 
-HELD_OUT_SPLITS = ("heldout", "heldout_reviewed")
+HELD_OUT_SPLITS = ("dev", "test")
 
 
 def labelled_corpus(corpus_dir: Path, gold_dir: Path) -> list[tuple[str, list[str], str]]:
