@@ -49,7 +49,7 @@ def extract_agenda(doc: Document) -> list[dict]:
         if listed:
             items = _items_after(doc, listed.start())
             if len(items) >= 2:
-                return items
+                return [{**item, "method": "unheaded_list"} for item in items]
     return []
 
 
@@ -66,7 +66,8 @@ def _bullets_after(doc: Document, cursor: int) -> list[dict]:
         if not bullet:
             break
         s, e = start + bullet.start("text"), start + len(content.rstrip())
-        items.append({"number": str(len(items) + 1), "text": " ".join(text[s:e].split()), "evidence": doc.evidence(s, e)})
+        items.append({"number": str(len(items) + 1), "text": " ".join(text[s:e].split()), "method": "bulleted",
+                      "evidence": doc.evidence(s, e)})
     return items if len(items) >= 2 else []
 
 
@@ -103,5 +104,5 @@ def _items_after(doc: Document, cursor: int) -> list[dict]:
             if len(line.strip()) > 3 and blank_run >= 1 and not item:
                 break
         blank_run = 0 if line.strip() else blank_run
-    return [{"number": i["number"], "text": " ".join(text[i["start"]:i["end"]].split()),
+    return [{"number": i["number"], "text": " ".join(text[i["start"]:i["end"]].split()), "method": "numbered",
              "evidence": doc.evidence(i["start"], i["end"])} for i in items]

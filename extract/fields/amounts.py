@@ -58,11 +58,12 @@ def role_from_context(before: str, after: str) -> str | None:
     return best
 
 
-def amount_record(doc: Document, start: int, end: int, value: float, currency: str, role: str | None) -> dict:
+def amount_record(doc: Document, start: int, end: int, value: float, currency: str, role: str | None,
+                  method: str = "currency_after") -> dict:
     """One amount record with its EUR value at the fixed rate."""
     value_eur = value if currency == "EUR" else value / BGN_PER_EUR
     return {"value": round(value, 2), "currency": currency, "value_eur": round(value_eur, 2), "role": role,
-            "evidence": doc.evidence(start, end)}
+            "method": method, "evidence": doc.evidence(start, end)}
 
 
 def _column_currency(header: str) -> str | None:
@@ -101,7 +102,7 @@ def _table_amounts(doc: Document, taken: list[tuple[int, int]]) -> list[dict]:
                     continue
                 value = parse_number(match["num"])
                 records.append(amount_record(doc, found, found + len(cell.strip()), value, currency,
-                                             role_from_context(label, "") or DEFAULT_ROLE))
+                                             role_from_context(label, "") or DEFAULT_ROLE, "table"))
     return records
 
 
@@ -120,25 +121,26 @@ def deduplicate(records: list[dict]) -> list[dict]:
 def extract_amounts(doc: Document) -> list[dict]:
     """Amount records (value, currency, EUR value, role) in text order, one per distinct amount."""
     text, found = doc.text, []
-    for pattern in (_AFTER, _BEFORE):
+    for pattern, method in ((_AFTER, "currency_after"), (_BEFORE, "currency_before")):
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for s, e, *_ in found):
                 continue
             value = parse_number(match["num"]) * _multiplier(match["mult"])
-            found.append((match.start(), match.end(), value, _currency(match["cur"])))
+            found.append((match.start(), match.end(), value, _currency(match["cur"]),
+                          "multiplier" if match["mult"] else method))
     found.sort()
     records = []
-    for i, (start, end, value, currency) in enumerate(found):
+    for i, (start, end, value, currency, method) in enumerate(found):
         if records and _EQUIVALENT.fullmatch(text, found[i - 1][1], start):
             # "148 600 лв. (75 977,97 евро)": the same money in the other currency, same role.
-            records.append(amount_record(doc, start, end, value, currency, records[-1]["role"]))
+            records.append(amount_record(doc, start, end, value, currency, records[-1]["role"], method))
             continue
         next_start = found[i + 1][0] if i + 1 < len(found) else len(text)
         previous_end = found[i - 1][1] if i else 0
         before = clause_before(text, start, 160)[-(start - previous_end):] if start > previous_end else ""
         role = "total" if _TOTAL_FOLLOWS.match(text, end) else \
             role_from_context(before, text[end:min(end + 80, next_start)])
-        records.append(amount_record(doc, start, end, value, currency, role or DEFAULT_ROLE))
+        records.append(amount_record(doc, start, end, value, currency, role or DEFAULT_ROLE, method))
     records += _table_amounts(doc, [(s, e) for s, e, *_ in found])
     records.sort(key=lambda r: r["evidence"]["start"])
     return deduplicate(records)

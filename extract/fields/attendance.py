@@ -91,8 +91,9 @@ def extract_attendance(doc: Document) -> dict | None:
         spans.append((rows[0].start(), rows[-1].end()))
     if present is None and absent is None and total is None:
         return None
+    method = "roll_call" if len(rows) >= 3 and spans[-1] == (rows[0].start(), rows[-1].end()) else "stated"
     start = min(s for s, _ in spans)
     end = max(e for _, e in spans)
     if end - start > 400:
         start, end = spans[0]
-    return {"present": present, "absent": absent, "total": total, "evidence": doc.evidence(start, end)}
+    return {"present": present, "absent": absent, "total": total, "method": method, "evidence": doc.evidence(start, end)}

@@ -47,8 +47,8 @@ def _valid(year: int, month: int, day: int) -> str | None:
         return None
 
 
-def find_dates(text: str) -> list[tuple[int, int, str]]:
-    """Every full calendar date written in ``text``: (start, end, ISO value), in order."""
+def find_dates(text: str) -> list[tuple[int, int, str, str]]:
+    """Every full calendar date written in ``text``: (start, end, ISO value, method), in order."""
     global _MONTH_NAMED, _SHARED_YEAR
     if _MONTH_NAMED is None:
         _MONTH_NAMED = _month_pattern()
@@ -60,28 +60,28 @@ def find_dates(text: str) -> list[tuple[int, int, str]]:
     for match in _NUMERIC.finditer(text):
         value = _valid(int(match["y"]), int(match["m"]), int(match["d"]))
         if value:
-            found.append((match.start(), match.end(), value))
+            found.append((match.start(), match.end(), value, "numeric"))
     for match in _MONTH_NAMED.finditer(text):
         value = _valid(int(match["y"]), months[match["month"].lower()], int(match["d"]))
         if value:
-            found.append((match.start(), match.end(), value))
+            found.append((match.start(), match.end(), value, "month_name"))
     for match in _SHARED_YEAR.finditer(text):
         value = _valid(int(match["y"]), months[match["m1"].lower()], int(match["d1"]))
         if value:
-            found.append((match.start("d1"), match.end("m1"), value))
+            found.append((match.start("d1"), match.end("m1"), value, "shared_year"))
     for match in _ROMAN.finditer(text):
         value = _valid(int(match["y"]), _ROMAN_MONTHS[match["m"]], int(match["d"]))
         if value:
-            found.append((match.start(), match.end(), value))
+            found.append((match.start(), match.end(), value, "roman_month"))
     for match in _ISO.finditer(text):
         value = _valid(int(match["y"]), int(match["m"]), int(match["d"]))
         if value:
-            found.append((match.start(), match.end(), value))
+            found.append((match.start(), match.end(), value, "iso"))
     found.sort()
     result, last_end = [], -1
-    for start, end, value in found:
+    for start, end, value, method in found:
         if start >= last_end:
-            result.append((start, end, value))
+            result.append((start, end, value, method))
             last_end = end
     return result
 
@@ -115,10 +115,10 @@ def extract_dates(doc: Document) -> list[dict]:
     text = doc.text
     found = find_dates(text)
     roles: list[str | None] = [None] * len(found)
-    for i, (start, end, _) in enumerate(found):
+    for i, (start, end, *_) in enumerate(found):
         if i + 1 < len(found) and _RANGE_BETWEEN.match(text[end:found[i + 1][0]]):
             roles[i], roles[i + 1] = "start", "end"
-    for i, (start, end, _) in enumerate(found):
+    for i, (start, end, *_) in enumerate(found):
         if roles[i]:
             continue
         before, after = clause_before(text, start), clause_after(text, end, 40)
@@ -131,8 +131,8 @@ def extract_dates(doc: Document) -> list[dict]:
         line_start = text.rfind("\n", 0, start) + 1
         timestamp_line = bool(_WEEKDAY_PREFIX.fullmatch(text, line_start, start)) and bool(_TIME_TO_EOL.match(text, end))
         roles[i] = _cue_role(before, after, text[max(0, start - 80):start], timestamp_line) or "other"
-    return [{"value": value, "role": role, "evidence": doc.evidence(start, end)}
-            for (start, end, value), role in zip(found, roles)]
+    return [{"value": value, "role": role, "method": method, "evidence": doc.evidence(start, end)}
+            for (start, end, value, method), role in zip(found, roles)]
 
 
 def choose_document_date(doc: Document, dates: list[dict], doc_type: str, head_chars: int = 600) -> str | None:

@@ -32,12 +32,13 @@ def _clip(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def _decision(doc: Document, number: str | None, span: tuple[int, int], tally: Tally, text_for_outcome: str) -> dict:
+def _decision(doc: Document, number: str | None, span: tuple[int, int], tally: Tally, text_for_outcome: str,
+              method: str) -> dict:
     start, end = span
     return {"number": number, "text": _clip(doc.text[start:end]),
             "outcome": outcome_of(text_for_outcome, tally),
             "votes_for": tally.votes_for, "votes_against": tally.votes_against,
-            "votes_abstained": tally.votes_abstained, "evidence": doc.evidence(start, end)}
+            "votes_abstained": tally.votes_abstained, "method": method, "evidence": doc.evidence(start, end)}
 
 
 def _boundaries(text: str, headings: list[re.Match]) -> list[int]:
@@ -92,7 +93,8 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
         body_end = max(body_start, _trim_end(text, body_start, body_end))
         number = _NUMBER_CLEAN.sub("", heading["num"])
         outcome_text = tally_sentence if tally_span else text[heading.start():block_end]
-        record = _decision(doc, number, (body_start, body_end), tally, outcome_text)
+        record = _decision(doc, number, (body_start, body_end), tally, outcome_text,
+                           "numbered_tallied" if tally.found else "numbered")
         decisions.append(record)
         claimed.append((heading.start(), block_end if after.found else body_end))
         if tally_span:
@@ -178,7 +180,7 @@ def _tallied_decisions(doc: Document, claimed: list[tuple[int, int]]) -> list[di
             proposal = _proposal_before(spans, index, is_claimed)
             if proposal is not None:
                 start = proposal.start
-        decisions.append(_decision(doc, None, (start, end), tally, text[start:end]))
+        decisions.append(_decision(doc, None, (start, end), tally, text[start:end], "tallied"))
         claimed.append((start, end))
     return decisions
 
@@ -219,7 +221,7 @@ def _resolutions(doc: Document) -> list[dict]:
                 not text[last_end:sentence.start].strip() and not _is_speech(sentence.text):
             record = decisions[-1]
             start = record["evidence"]["start"]
-            decisions[-1] = _decision(doc, None, (start, sentence.end), Tally(), text[start:sentence.end])
+            decisions[-1] = _decision(doc, None, (start, sentence.end), Tally(), text[start:sentence.end], record["method"])
             decisions[-1]["outcome"] = record["outcome"]
             last_end = sentence.end
             continue
@@ -227,7 +229,7 @@ def _resolutions(doc: Document) -> list[dict]:
             continue
         start = spans[index - 1].start if kind == "accepted_note" else sentence.start
         tally = parse_tally(sentence.text)
-        record = _decision(doc, None, (start, sentence.end), tally, text[start:sentence.end])
+        record = _decision(doc, None, (start, sentence.end), tally, text[start:sentence.end], f"resolution_{kind}")
         record["outcome"] = record["outcome"] or "adopted"
         decisions.append(record)
         last_end = sentence.end

@@ -84,6 +84,7 @@ def extract_organizations(doc: Document) -> list[dict]:
         if key in found or len(name) <= len(hit.text) + 1:
             continue
         covered.append((start, end))
-        found[key] = {"name": name, "kind": _kinds().get(form, "other"),
+        quoted = any(q in name for q in "„«\"“")
+        found[key] = {"name": name, "kind": _kinds().get(form, "other"), "method": "quoted" if quoted else "proper",
                       "evidence": doc.evidence(start, start + len(text[start:end].rstrip(",.;: ")))}
     return list(found.values())

@@ -239,5 +239,5 @@ def extract_people(doc: Document) -> list[dict]:
             record["organization"] = record["organization"] or organization
             continue
         people[key] = {"name": " ".join(name.split()), "title": title, "role": role, "organization": organization,
-                       "evidence": doc.evidence(start, end)}
+                       "method": kind, "evidence": doc.evidence(start, end)}
     return list(people.values())

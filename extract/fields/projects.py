@@ -40,6 +40,15 @@ def find_codes(text: str) -> list[tuple[int, int, str]]:
     return sorted(found)
 
 
+_CODE_FAMILIES = ((re.compile(r"BG-RRP"), "recovery_plan_code"), (re.compile(r"BG\d\d"), "isun_code"),
+                  (re.compile(r"\d\d/\d"), "rural_code"), (re.compile(r"[A-Z]"), "interreg_code"))
+
+
+def code_family(code: str) -> str:
+    """Which code pattern found a project (the calibration's method)."""
+    return next((name for pattern, name in _CODE_FAMILIES if pattern.match(code)), "numeric_code")
+
+
 def is_procedure(code: str) -> bool:
     """A procedure code names a call (``BG05SFOP001-2.025``), not a project."""
     return bool(re.fullmatch(r"BG\w+-\d{1,2}(?:\.\d{1,3}){1,3}", code)) or bool(re.fullmatch(r"BG-RRP-\d+\.\d{3}", code))
@@ -228,6 +237,7 @@ def extract_projects(doc: Document, dates: list[dict], municipality: str | None,
             "end": next((d["value"] for d in in_section if d["role"] == "end"), None),
             "duration_months": int(duration["n"]) if duration else None,
             **project_budget(section_amounts),
+            "method": code_family(code),
             "evidence": doc.evidence(first_start, first_end),
         })
     return records
