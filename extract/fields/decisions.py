@@ -9,8 +9,9 @@ from extract.fields.votes import Tally, outcome_of, parse_tally
 from extract.lexicon import speech_verbs
 
 _HEADING = re.compile(
-    r"(?:^|(?<=\n))[ \t]*(?:(?:[А-Яа-я]+[ \t]+){0,6}?(?:прие|приема|взе)[ \t]+(?:следното[ \t]+)?)?"
-    r"(?P<word>Р[ \t]?Е[ \t]?Ш[ \t]?Е[ \t]?Н[ \t]?И[ \t]?Е|Решение)[ \t]*\n?[ \t]*(?:№|N[o°]?\.?|No\.?)[ \t]*(?P<num>\d{1,5}(?:[-/.]\d{1,5})?)"
+    r"(?:^|(?<=\n))[ \t]*(?:[^\n]{0,80}?\b(?:прие|приема|взе|взема)[ \t]+(?:следното[ \t]+)?)?"
+    r"(?P<word>Р[ \t]?Е[ \t]?Ш[ \t]?Е[ \t]?Н[ \t]?И[ \t]?Е|Решение)[ \t]*(?:\n[ \t]*){0,2}(?:№|N[o°]?\.?|No\.?)[ \t]*"
+    r"(?P<num>\d{1,5}(?:-\d{1,5})?)(?:[ \t]*/[ \t]*\d{1,2}\.\d{1,2}\.\d{2,4}[ \t]*(?:г\.?)?)?"
     r"(?P<rest>[^\n]{0,60})", re.M)
 _OPERATIVE = re.compile(r"Р[ \t]?Е[ \t]?Ш[ \t]?И[ \t]?\s*:|РЕШИ\b|реши\s*:|\bРЕШАВА\s*:", re.M)
 _ORDINALS = r"(?:първа|втора|трета|четвърта|пета|шеста|седма|осма|девета|десета|единадесета|дванадесета)"
@@ -61,7 +62,7 @@ def _is_reference(match: re.Match) -> bool:
     rest = match["rest"].strip()
     if match["word"].startswith("Р") and match["word"].upper() == match["word"] and " " in match["word"]:
         return False
-    if match["word"] == "Решение" and rest and not re.match(r"^(?:/|от\s|г\.|\d|:|$)", rest):
+    if match["word"] == "Решение" and rest and not re.match(r"^(?:/|от\s|:|$)", rest):
         return True
     return bool(re.match(r"^\s*по\s+протокол", rest))
 
@@ -247,22 +248,23 @@ def _starts_paragraph(text: str, position: int) -> bool:
     return not text[line_start:position].strip()
 
 
-def _first_of_each_number(decisions: list[dict]) -> list[dict]:
-    """A decision number met again (a link "Решение № 690 (PDF)") is the same decision."""
-    seen, kept = set(), []
+def _one_per_number(decisions: list[dict]) -> list[dict]:
+    """A decision number met again (a title line, a link "Решение № 690 (PDF)") is the same decision:
+    keep the mention that carries a tally, else the first."""
+    best: dict[str, dict] = {}
     for decision in decisions:
-        if decision["number"] in seen:
-            continue
-        seen.add(decision["number"])
-        kept.append(decision)
-    return kept
+        kept = best.get(decision["number"])
+        if kept is None or (kept["votes_for"] is None and decision["votes_for"] is not None):
+            best[decision["number"]] = decision
+    chosen = {id(d) for d in best.values()}
+    return [d for d in decisions if id(d) in chosen]
 
 
 def extract_decisions(doc: Document, doc_type: str) -> list[dict]:
     """Decision records in text order, with number, operative text, tally and outcome."""
     headed, claimed = _headed_decisions(doc)
     tallied = _tallied_decisions(doc, list(claimed))
-    decisions = _first_of_each_number(headed) + tallied
+    decisions = _one_per_number(headed) + tallied
     if not decisions and doc_type == "protocol":
         decisions = _resolutions(doc)
     decisions.sort(key=lambda d: d["evidence"]["start"])
