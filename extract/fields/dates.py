@@ -94,7 +94,7 @@ def _cue_role(before: str, after: str, raw_before: str, timestamp_line: bool) ->
             return role
     if _OWN_HEADING.search(raw_before):
         return "meeting"
-    if _DATELINE.search(before[-60:]) and re.match(r"\s*(?:\n|$)", after):
+    if _DATELINE.search(before[-60:]) and re.match(r"\s*(?:\n|$|,)", after):
         return "signed"
     if re.search(r"№\s*[\w./-]*\s*[/]\s*$|№\s*[\w.-]+\s+(?:от|/)\s*$|(?:изх|вх)\.?\s*№", before[-40:]):
         return "reference"
