@@ -21,13 +21,20 @@ class Evidence(TypedDict):
     text: str
 
 
-class DateItem(TypedDict):
+class Provenance(TypedDict):
+    """Every record also says how it was found and how often that way is right."""
+
+    method: str
+    confidence: float
+
+
+class DateItem(Provenance):
     value: str
     role: str
     evidence: Evidence
 
 
-class PersonItem(TypedDict):
+class PersonItem(Provenance):
     name: str
     title: str | None
     role: str | None
@@ -35,20 +42,20 @@ class PersonItem(TypedDict):
     evidence: Evidence
 
 
-class Attendance(TypedDict):
+class Attendance(Provenance):
     present: int | None
     absent: int | None
     total: int | None
     evidence: Evidence
 
 
-class AgendaItem(TypedDict):
+class AgendaItem(Provenance):
     number: str | None
     text: str
     evidence: Evidence
 
 
-class DecisionItem(TypedDict):
+class DecisionItem(Provenance):
     number: str | None
     text: str
     outcome: Literal["adopted", "rejected"] | None
@@ -58,7 +65,7 @@ class DecisionItem(TypedDict):
     evidence: Evidence
 
 
-class AmountItem(TypedDict):
+class AmountItem(Provenance):
     value: float
     currency: Literal["BGN", "EUR"]
     value_eur: float
@@ -66,7 +73,7 @@ class AmountItem(TypedDict):
     evidence: Evidence
 
 
-class ProjectItem(TypedDict):
+class ProjectItem(Provenance):
     code: str | None
     contract_codes: list[str]
     procedure: str | None
@@ -86,7 +93,7 @@ class ProjectItem(TypedDict):
     evidence: Evidence
 
 
-class OrganizationItem(TypedDict):
+class OrganizationItem(Provenance):
     name: str
     kind: str
     evidence: Evidence

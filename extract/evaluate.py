@@ -84,13 +84,17 @@ def _first_last(name: str) -> tuple[str, str]:
     return words[0], words[-1]
 
 
+def match_person(gold: list, name: str) -> int | None:
+    """Index of the gold person whose alias has the same first and last word as ``name``."""
+    key = _first_last(name)
+    return next((i for i, item in enumerate(gold) if key in [_first_last(a) for a in _as_list(item)]), None)
+
+
 def score_people(gold: list, predicted: list[str]) -> tuple[Counts, list[str]]:
     """A prediction matches a gold person when first and last words agree with any alias."""
-    people = [[_first_last(a) for a in _as_list(item)] for item in gold]
     matched, counts, errors = set(), Counts(), []
     for name in dict.fromkeys(predicted):
-        key = _first_last(name)
-        hit = next((i for i, aliases in enumerate(people) if key in aliases), None)
+        hit = match_person(gold, name)
         if hit is None:
             counts.fp += 1
             errors.append(f"people: extra {name!r}")
@@ -108,19 +112,23 @@ def _similarity(a: str, b: str) -> float:
     return fuzz.token_set_ratio(fold(a), fold(b))
 
 
-def score_agenda(gold: list[str], predicted: list[str]) -> Counts:
-    """Items matched by text similarity, in order."""
-    counts, cursor = Counts(), 0
+def match_agenda(gold: list[str], predicted: list[str]) -> set[int]:
+    """Indices of predicted items matched to gold items by text similarity, in order."""
+    matched, cursor = set(), 0
     for item in gold:
         for j in range(cursor, len(predicted)):
             if fuzz.ratio(fold(item), fold(predicted[j])) >= AGENDA_SIMILARITY or \
                     _similarity(item, predicted[j]) >= 90:
-                counts.tp += 1
+                matched.add(j)
                 cursor = j + 1
                 break
-    counts.fp = len(predicted) - counts.tp
-    counts.fn = len(gold) - counts.tp
-    return counts
+    return matched
+
+
+def score_agenda(gold: list[str], predicted: list[str]) -> Counts:
+    """Items matched by text similarity, in order."""
+    tp = len(match_agenda(gold, predicted))
+    return Counts(tp=tp, fp=len(predicted) - tp, fn=len(gold) - tp)
 
 
 def _number(value) -> str | None:
@@ -179,13 +187,23 @@ def score_decisions(gold: list[dict], predicted: list[dict], errors: list[str]) 
     return result
 
 
+def match_amounts(gold: list[dict], predicted: list[dict]) -> list[int | None]:
+    """For each gold amount, the predicted one with its currency and value within 0.01 (each used once)."""
+    used, hits = set(), []
+    for item in gold:
+        hit = next((j for j, p in enumerate(predicted) if j not in used and p.get("currency") == item["currency"]
+                    and abs(float(p["value"]) - float(item["value"])) < 0.01), None)
+        if hit is not None:
+            used.add(hit)
+        hits.append(hit)
+    return hits
+
+
 def score_amounts(gold: list[dict], predicted: list[dict], errors: list[str]) -> dict[str, Counts]:
     """Same currency and value within 0.01; each gold amount matched once; roles scored on matches."""
     result = defaultdict(Counts)
     used = set()
-    for item in gold:
-        hit = next((j for j, p in enumerate(predicted) if j not in used and p.get("currency") == item["currency"]
-                    and abs(float(p["value"]) - float(item["value"])) < 0.01), None)
+    for item, hit in zip(gold, match_amounts(gold, predicted)):
         if hit is None:
             result["amounts"].fn += 1
             errors.append(f"amounts: missed {item['value']} {item['currency']}")
@@ -227,18 +245,24 @@ def _text_match(gold: str, predicted: str | None) -> bool:
     return fuzz.ratio(fold(strip_quotes(gold)).replace('"', ""), fold(strip_quotes(predicted)).replace('"', "")) >= TEXT_FIELD_SIMILARITY
 
 
+def match_projects(gold: list[dict], predicted: list[dict]) -> list[int | None]:
+    """For each gold project, the predicted one sharing a normalised code (each used once)."""
+    used, hits = set(), []
+    for item in gold:
+        codes = {normalize_code(c) for c in _as_list(item["code"])}
+        hit = next((j for j, p in enumerate(predicted) if j not in used and codes &
+                    {normalize_code(c) for c in [p.get("code") or ""] + list(p.get("contract_codes") or [])}), None)
+        if hit is not None:
+            used.add(hit)
+        hits.append(hit)
+    return hits
+
+
 def score_projects(gold: list[dict], predicted: list[dict], errors: list[str]) -> dict[str, Counts]:
     """Projects matched by code; title, programme, beneficiary, start and end scored on matches."""
     result = defaultdict(Counts)
     used = set()
-    for item in gold:
-        codes = {normalize_code(c) for c in _as_list(item["code"])}
-        hit = None
-        for j, p in enumerate(predicted):
-            spellings = {normalize_code(c) for c in [p.get("code") or ""] + list(p.get("contract_codes") or [])}
-            if j not in used and codes & spellings:
-                hit = j
-                break
+    for item, hit in zip(gold, match_projects(gold, predicted)):
         if hit is None:
             result["projects"].fn += 1
             errors.append(f"projects: missed {item['code']}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from extract.calibrate import add_confidence
 from extract.document import Document
 from extract.fields.agenda import extract_agenda
 from extract.fields.amounts import extract_amounts
@@ -21,7 +22,12 @@ MEETING_TYPES = ("protocol", "decision")
 
 
 def extract_document(doc: Document) -> dict:
-    """Every field of the extraction contract for one read document."""
+    """Every field of the extraction contract for one read document, each item with its confidence."""
+    return add_confidence(extract_fields(doc))
+
+
+def extract_fields(doc: Document) -> dict:
+    """Every field of the extraction contract, before confidences are attached."""
     doc_type, doc_type_confidence = classify_doc_type(doc)
     municipality, _ = extract_municipality(doc)
     dates = extract_dates(doc)

@@ -138,6 +138,26 @@ def manifest(documents_dir: str, manifest_path: str, gold_dir: str) -> None:
     click.echo(f"{len(rows)} documents in {manifest_path}")
 
 
+@main.command()
+@click.argument("gold_dir", default="corpus/gold", type=click.Path(exists=True, file_okay=False))
+@click.argument("corpus", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option("--split", "splits", multiple=True, default=("train", "dev"), show_default=True,
+              help="Splits of splits.json to measure on (never the test split).")
+def calibrate(gold_dir: str, corpus: tuple[str, ...], splits: tuple[str, ...]) -> None:
+    """Measure each extraction method's precision and write models/confidence.json."""
+    from extract.calibrate import CONFIDENCE_PATH, calibrate as run_calibration, write_table
+    from extract.pipeline import extract_fields
+    from extract.readers import read_document
+
+    corpus_dirs = [Path(c) for c in corpus] or [Path(gold_dir).parent / "documents"]
+    table = run_calibration(Path(gold_dir), corpus_dirs, lambda path: extract_fields(read_document(path)), list(splits))
+    write_table(table, list(splits))
+    for field, methods in table.items():
+        for method, entry in methods.items():
+            click.echo(f"{field:<14}{method:<22}{entry['n'] if entry['n'] is not None else '-':>6}  {entry['confidence']:.3f}")
+    click.echo(f"written to {CONFIDENCE_PATH}")
+
+
 @main.command("train-doctype")
 @click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False), default="corpus/documents",
               show_default=True, help="Documents whose gold files give extra labelled examples.")

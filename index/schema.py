@@ -46,7 +46,8 @@ def record_table(kind: str, fields: dict[str, str], *, indexes=(), json_columns=
     ``municipality`` is copied from the parent document so Datasette can facet on it; it is
     rewritten together with the document, in the same transaction, so it cannot drift.
     """
-    columns = {"id": TEXT, "document_id": TEXT, **fields, "municipality": TEXT, **EVIDENCE_COLUMNS}
+    columns = {"id": TEXT, "document_id": TEXT, **fields, "method": TEXT, "confidence": REAL, "municipality": TEXT,
+               **EVIDENCE_COLUMNS}
     return TableSpec(
         name=kind,
         columns=columns,

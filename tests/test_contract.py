@@ -25,6 +25,11 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NAMES = [p.name for p in corpus_files()]
 
 
+def _check_provenance(item: dict) -> None:
+    assert isinstance(item["method"], str) and item["method"]
+    assert 0.0 <= item["confidence"] <= 1.0
+
+
 def _check_evidence(result: dict, item: dict) -> None:
     evidence = item["evidence"]
     assert set(evidence) == {"start", "end", "page", "text"}
@@ -44,8 +49,10 @@ def test_contract_shape(name, extracted):
         for item in result[kind]:
             assert ITEM_KEYS[kind] <= set(item), (kind, item)
             _check_evidence(result, item)
+            _check_provenance(item)
     if result["attendance"] is not None:
         _check_evidence(result, result["attendance"])
+        _check_provenance(result["attendance"])
         assert {"present", "absent", "total"} <= set(result["attendance"])
 
 
