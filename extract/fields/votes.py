@@ -48,8 +48,66 @@ def _first(patterns: list[re.Pattern], text: str) -> re.Match | None:
     return min(matches, key=lambda m: m.start()) if matches else None
 
 
+_MARK = re.compile(r"^[ХXхx✓✔+]$")
+_COLUMN_SPLIT = re.compile(r"\t|\s*\|\s*")
+
+
+def _vote_column(cell: str) -> str | None:
+    cell = cell.strip(" „“\"").lower()
+    if cell == "за":
+        return "for"
+    if cell.startswith("против"):
+        return "against"
+    if cell.startswith("въздърж"):
+        return "abstained"
+    return None
+
+
+def parse_marked_table(text: str) -> Tally:
+    """A roll-call table with an ``Х`` under „за“, „против“ or „въздържал се“ for each councillor.
+
+    Columns are separated by tabs or ``|`` (Word and web tables), or aligned with spaces, in
+    which case a mark belongs to the header column nearest to it.
+    """
+    lines = text.split("\n")
+    for index, header in enumerate(lines):
+        cells = _COLUMN_SPLIT.split(header.strip().strip("|"))
+        columns = {i: _vote_column(c) for i, c in enumerate(cells) if _vote_column(c)}
+        aligned = {m.start(): _vote_column(m.group(0)) for m in re.finditer(r"(?<![\w])(?:за|против|въздърж\w*(?:\s+се)?)(?![\w])", header, re.I)}
+        if len(set(columns.values())) < 2 and len(set(aligned.values())) < 2:
+            continue
+        counts = {"for": 0, "against": 0, "abstained": 0}
+        marked_rows, offset = 0, sum(len(l) + 1 for l in lines[:index])
+        end = offset + len(header)
+        for line in lines[index + 1:]:
+            if not line.strip():
+                if marked_rows:
+                    break
+                continue
+            vote = None
+            if len(set(columns.values())) >= 2:
+                row = _COLUMN_SPLIT.split(line.strip().strip("|"))
+                vote = next((columns[i] for i, cell in enumerate(row) if i in columns and _MARK.match(cell.strip())), None)
+            else:
+                mark = re.search(r"(?<=\s)[ХXхx✓✔+](?=\s|$)", line)
+                if mark:
+                    vote = aligned[min(aligned, key=lambda position: abs(position - mark.start()))]
+            if vote is None and not re.search(r"[А-Я][а-я]+\s+[А-Я][а-я]+", line):
+                break
+            if vote:
+                counts[vote] += 1
+                marked_rows += 1
+            end = text.find(line, end) + len(line)
+        if marked_rows >= 3:
+            return Tally(counts["for"], counts["against"], counts["abstained"], offset, end)
+    return Tally()
+
+
 def parse_tally(text: str) -> Tally:
     """The first tally stated in ``text`` with its span; empty when there is none."""
+    marked = parse_marked_table(text) if re.search(r"[ХXхx✓✔+]", text) and re.search(r"против", text, re.I) else Tally()
+    if marked.found:
+        return marked
     slash = _SLASH.search(text) or _SLASH_LOOSE.search(text)
     roll = list(_ROLL_CALL.finditer(text))
     groups = list(_GROUPED.finditer(text))
