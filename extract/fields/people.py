@@ -72,7 +72,7 @@ def _after_marker(text: str, start: int) -> bool:
     if re.search(r"(?:^|[\s(])[„\"“«]\s*$", before):
         return True
     word = re.search(r"(\S+)\s*$", before)
-    return bool(word) and word.group(1).lower().rstrip("„\"“") in _lines("street_markers.txt")
+    return bool(word) and word.group(1).lower().strip("„\"“”«»(") in _lines("street_markers.txt")
 
 
 def _skip_back(text: str, position: int, chars: str = " \t\u00a0") -> int:
@@ -195,6 +195,10 @@ def _two_letter_initial(pair: str) -> bool:
     return pair not in _NOT_INITIALS and any(name.startswith(pair) for name in first_names())
 
 
+def _line_start(text: str, position: int) -> bool:
+    return not text[text.rfind("\n", 0, position) + 1:position].strip()
+
+
 def _in_list(text: str, start: int, end: int) -> bool:
     """Two given names in a row (``Юксел Мустафа``) count as a name inside a list of names."""
     before = text[max(0, start - 3):start]
@@ -202,9 +206,18 @@ def _in_list(text: str, start: int, end: int) -> bool:
     return bool(re.search(r"[,:;]\s*$", before)) or bool(re.match(r"\s*(?:[,;]|и\s)", after))
 
 
+_ATTENDANCE_BEFORE = re.compile(r"(?:отсъства(?:т|ха|щи)?|присъства(?:т|ха|щи)?|гласувал[иа]?|председателства)\s*:?\s*$", re.I)
+
+
 def _has_context(text: str, start: int, end: int) -> bool:
-    """Evidence that two capitalised words are a person: a title, a role, or a line of their own."""
+    """Evidence that two capitalised words are a person: a title, a role, a verb of speaking after
+    them, a speaker's colon, an attendance word before them, or a line of their own."""
     if _title_before(text, start)[0] or _role_at(text, end)[0] or _role_before(text, start) or _in_list(text, start, end):
+        return True
+    following = re.match(r"\s*(?P<colon>:)?\s*(?P<word>[а-я]+)?", text[end:end + 30])
+    if following["word"] in speech_verbs() or (following["colon"] and _line_start(text, start)):
+        return True
+    if _ATTENDANCE_BEFORE.search(text[max(0, start - 30):start]):
         return True
     line_start = text.rfind("\n", 0, start) + 1
     if re.fullmatch(r"\s*\d{1,3}[.)]\s*", text[line_start:start]):
