@@ -206,12 +206,16 @@ def _proposal_before(spans: list[Span], index: int, is_claimed) -> Span | None:
     return weak
 
 
-def _resolutions(doc: Document) -> list[dict]:
-    """Working-group style decisions: ``Работната група приема ...``, ``Предложението бе прието.``."""
+def _resolutions(doc: Document, claimed: list[tuple[int, int]]) -> list[dict]:
+    """Untallied decisions: ``Работната група приема ...``, ``Предложението бе прието.``, and the
+    directives that follow them (``Същата да бъде публикувана ...``); sentences that already belong
+    to a numbered or tallied decision are left alone."""
     text, decisions = doc.text, []
     spans = sentences(text)
     last_end = -1
     for index, sentence in enumerate(spans):
+        if any(s < sentence.end and sentence.start < e for s, e in claimed):
+            continue
         kind = None
         if _ACCEPTED_NOTE.match(sentence.text) and index > 0:
             kind = "accepted_note"
@@ -264,9 +268,11 @@ def _one_per_number(decisions: list[dict]) -> list[dict]:
 def extract_decisions(doc: Document, doc_type: str) -> list[dict]:
     """Decision records in text order, with number, operative text, tally and outcome."""
     headed, claimed = _headed_decisions(doc)
-    tallied = _tallied_decisions(doc, list(claimed))
+    claimed_by_tallies = list(claimed)
+    tallied = _tallied_decisions(doc, claimed_by_tallies)
     decisions = _one_per_number(headed) + tallied
-    if not decisions and doc_type == "protocol":
-        decisions = _resolutions(doc)
+    if doc_type == "protocol" and not headed:
+        # Working groups and committees decide without numbered decisions, some by vote, some not.
+        decisions += _resolutions(doc, claimed_by_tallies)
     decisions.sort(key=lambda d: d["evidence"]["start"])
     return decisions
