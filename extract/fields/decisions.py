@@ -33,10 +33,25 @@ def _clip(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
+_TALLY_LEAD = re.compile(r"(?:(?:поименно\s+)?гласува(?:ли|не|нето)?[^:\n]{0,60}?:|при\s+гласуването\s*:?|"
+                         r"проведе\s+се\s+поименно\s+гласуване\s*:?|с)\s*$", re.I)
+
+
+def operative_text(text: str) -> str:
+    """A decision's wording without its vote count (the tally has its own fields)."""
+    tally = parse_tally(text)
+    if not tally.found or tally.end - tally.start > 300:
+        return text
+    lead = _TALLY_LEAD.search(text, max(0, tally.start - 80), tally.start)
+    cut_start = lead.start() if lead else tally.start
+    remainder = (text[:cut_start].rstrip(" ,;:–-") + " " + text[tally.end:].lstrip(" .,;:–-")).strip()
+    return remainder if len(remainder.split()) >= 2 else text
+
+
 def _decision(doc: Document, number: str | None, span: tuple[int, int], tally: Tally, text_for_outcome: str,
               method: str) -> dict:
     start, end = span
-    return {"number": number, "text": _clip(doc.text[start:end]),
+    return {"number": number, "text": _clip(operative_text(doc.text[start:end])),
             "outcome": outcome_of(text_for_outcome, tally),
             "votes_for": tally.votes_for, "votes_against": tally.votes_against,
             "votes_abstained": tally.votes_abstained, "method": method, "evidence": doc.evidence(start, end)}
@@ -146,7 +161,7 @@ def _trim_end(text: str, start: int, end: int) -> int:
 
 _STRONG_PROPOSAL = re.compile(r"предложението\s+за|проект(?:ът|а)?\s+(?:за|на)\s+решение|докладн(?:а|ата)\s+записка|становище|"
                               r"комисията\s+предлага|работната\s+група\s+реши", re.I)
-_PROPOSAL = re.compile(r"предлага|\bда\s+(?:приеме|одобри|отпусне|предостави|даде|създаде|поеме|възложи|упълномощи)|\bприема\b|"
+_PROPOSAL = re.compile(r"предлага|предложи|предложението\s+(?:на|е)|\bда\s+(?:приеме|одобри|отпусне|предостави|даде|създаде|поеме|възложи|упълномощи)|\bприема\b|"
                        r"решение\s*:|не\s+подкрепя|\bподкрепя\b|\bреши\b|\bрешава\b", re.I)
 _PROCEDURAL = re.compile(r"подлагам\s+на\s+гласуване|подложи\s+на\s+гласуване|гласуването\s+е|пристъпи\s+към\s+гласуване", re.I)
 _REFERS_BACK = re.compile(r"^(?:Проектът|Предложението|Решението|То)\b", re.I)
