@@ -13,7 +13,12 @@ _MULT = r"(?P<mult>хил\.|хиляди|хиляда|хил(?![а-я])|млн\.
 _CUR_AFTER = r"(?P<cur>лв\.?(?![а-я])|лева|лев(?![а-я])|BGN|евро|EUR|€|euro)"
 _CUR_BEFORE = r"(?P<cur>лв\.?|BGN|EUR|€)"
 _IN_WORDS = r"(?:\([а-яА-Я ,-]{3,60}\)\s?)?"
-_AFTER = re.compile(rf"(?<![\w.,/-]){_NUMBER}\s?(?:{_MULT}\s?)?{_IN_WORDS}{_CUR_AFTER}", re.I)
+_AFTER = re.compile(rf"(?<![\w.,/-]){_NUMBER}(?:\.-)?\s?(?:{_MULT}\s?)?{_IN_WORDS}{_CUR_AFTER}", re.I)
+# "от 1 000 до 5 000 лв.", "1 000 – 5 000 лв.": the first number shares the second one's currency.
+_RANGE_STARTS = (
+    re.compile(rf"(?:\bот|\bмежду)\s+(?<![\w.,/-]){_NUMBER}\s?(?:{_MULT}\s?)?(?=\s*(?:до|и)\s+\d)", re.I),
+    re.compile(rf"(?<![\w.,/-]){_NUMBER}(?=\s*[–-]\s*\d[\d \u00a0.,]*\s?(?:{_MULT}\s?)?{_CUR_AFTER})", re.I),
+)
 _BEFORE = re.compile(rf"(?<![\w]){_CUR_BEFORE}\s?(?<![\d]){_NUMBER}(?:\s?{_MULT})?(?![\d])", re.I)
 _TABLE_NUMBER = re.compile(rf"^\s*{_NUMBER}\s*(?:{_CUR_AFTER})?\s*$", re.I)
 DEFAULT_ROLE = "other"
@@ -27,12 +32,21 @@ def parse_number(raw: str) -> float:
     compact = re.sub(r"[ \u00a0\u202f]", "", raw)
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?", compact):
         compact = compact.replace(".", "")
+    elif re.fullmatch(r"\d{1,3}(?:,\d{3})+", compact):
+        # "12,000 лв.": money has two decimals, so three digits after a comma are thousands.
+        compact = compact.replace(",", "")
     return float(compact.replace(",", "."))
 
 
 def _currency(raw: str) -> str:
     return amount_lexicon()["currencies"].get(raw.lower().rstrip(".") if raw.lower() != "лв." else "лв.", None) \
         or amount_lexicon()["currencies"].get(raw.lower(), "BGN")
+
+
+def _multiplier_word(amount_text: str) -> str | None:
+    """The multiplier word inside an amount's own text (``5 хил. лв.`` → ``хил.``), if any."""
+    found = re.search(_MULT, amount_text, re.I)
+    return found.group(0) if found else None
 
 
 def _multiplier(raw: str | None) -> int:
@@ -106,6 +120,38 @@ def _table_amounts(doc: Document, taken: list[tuple[int, int]]) -> list[dict]:
     return records
 
 
+_MONEY_CELL = re.compile(r"(?<![\w.,/-])(?P<num>\d{1,3}(?:[ \u00a0]\d{3})+(?:,\d{2})?|\d+,\d{2})(?![\d,.%]|\s?%)")
+_HEADER_CURRENCY = re.compile(r"\((?:в\s+|сума\s*,?\s*)?(?P<cur>лв\.?|лева|евро|EUR|BGN|€)\)|[,:]\s*(?P<cur2>лв\.|лева|евро|EUR|BGN|€)\s*$", re.I)
+
+
+def _layout_table_amounts(doc: Document, taken: list[tuple[int, int]]) -> list[dict]:
+    """Budget tables laid out as text lines: a header naming the currency (``Сума (лв.)``), then
+    rows of figures without it (``Европейско финансиране   212 500,00   210 300,45``)."""
+    text, records = doc.text, []
+    in_tables = [(t.start, t.end) for t in doc.tables]
+    lines = list(re.finditer(r"[^\n]+", text))
+    for index, header in enumerate(lines):
+        line = header.group(0)
+        currency_word = _HEADER_CURRENCY.search(line)
+        if not currency_word or _MONEY_CELL.search(line) or _AFTER.search(line) or len(line) > 160 or \
+                any(s <= header.start() < e for s, e in in_tables):
+            continue
+        currency = _currency(currency_word["cur"] or currency_word["cur2"])
+        for row in lines[index + 1:index + 30]:
+            cells = [m for m in _MONEY_CELL.finditer(row.group(0))
+                     if not any(s <= row.start() + m.start() < e for s, e in taken)]
+            if not cells or row.group(0)[cells[-1].end():].strip():
+                break
+            if _HEADER_CURRENCY.search(row.group(0)):
+                break
+            label = row.group(0)[:cells[0].start()]
+            for cell in cells:
+                start, end = row.start() + cell.start(), row.start() + cell.end()
+                records.append(amount_record(doc, start, end, parse_number(cell["num"]), currency,
+                                             role_from_context(label, "") or DEFAULT_ROLE, "layout_table"))
+    return records
+
+
 def deduplicate(records: list[dict]) -> list[dict]:
     """One record per (value, currency): the first mention, with the first role any mention gives."""
     kept: dict[tuple[float, str], dict] = {}
@@ -128,6 +174,16 @@ def extract_amounts(doc: Document) -> list[dict]:
             value = parse_number(match["num"]) * _multiplier(match["mult"])
             found.append((match.start(), match.end(), value, _currency(match["cur"]),
                           "multiplier" if match["mult"] else method))
+    for match in (m for pattern in _RANGE_STARTS for m in pattern.finditer(text)):
+        following = next((f for f in sorted(found) if f[0] >= match.end()), None)
+        if following is None or following[0] - match.end() > 6 or any(s <= match.start("num") < e for s, e, *_ in found):
+            continue
+        multiplier = match.groupdict().get("mult") or _multiplier_word(text[following[0]:following[1]])
+        value = parse_number(match["num"]) * _multiplier(multiplier)
+        end = match.end()
+        while text[end - 1].isspace():
+            end -= 1
+        found.append((match.start("num"), end, value, following[3], "range_start"))
     found.sort()
     records = []
     for i, (start, end, value, currency, method) in enumerate(found):
@@ -142,5 +198,7 @@ def extract_amounts(doc: Document) -> list[dict]:
             role_from_context(before, text[end:min(end + 80, next_start)])
         records.append(amount_record(doc, start, end, value, currency, role or DEFAULT_ROLE, method))
     records += _table_amounts(doc, [(s, e) for s, e, *_ in found])
+    records += _layout_table_amounts(doc, [(s, e) for s, e, *_ in found] +
+                                     [(r["evidence"]["start"], r["evidence"]["end"]) for r in records])
     records.sort(key=lambda r: r["evidence"]["start"])
     return deduplicate(records)
