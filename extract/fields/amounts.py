@@ -24,7 +24,8 @@ _TABLE_NUMBER = re.compile(rf"^\s*{_NUMBER}\s*(?:{_CUR_AFTER})?\s*$", re.I)
 DEFAULT_ROLE = "other"
 _EQUIVALENT = re.compile(r"\s*\((?:около|или|равностойност(?:та)?\s+на|=|≈)?\s*", re.I)
 _TOTAL_FOLLOWS = re.compile(r"\s*(?:\([^)]{0,40}\)\s*)?,?\s*(?:от\s+които|в\s+т\.\s?ч\.|включително|разпределени\s+както\s+следва)", re.I)
-_CLAUSE_BREAK = re.compile(r",\s*(?:от\s+(?:които|тях)|като|а\s|в\s+т\.\s*ч\.|включително)|;|\(|\n", re.I)
+_CLAUSE_BREAK = re.compile(r",\s*(?:от\s+(?:които|тях)|като|а\s|в\s+т\.\s*ч\.|включително)|;|\n|\.\s", re.I)
+_FUNDING_WORDS = re.compile(r"европейск|национал|собствен|\bес\b|ефрр|есф|еэфрср|езфрср|републиканск|държавн|съфинансиран|бфп|безвъзмездн", re.I)
 
 
 def parse_number(raw: str) -> float:
@@ -58,11 +59,12 @@ def _multiplier(raw: str | None) -> int:
 def role_from_context(before: str, after: str) -> str | None:
     """The role the sentence gives an amount: a cue right after it wins, then one before it."""
     cues = amount_lexicon()["role_cues"]
-    after_clause = fold(_CLAUSE_BREAK.split(after, 1)[0])[:60]
+    after_clause = fold(_CLAUSE_BREAK.split(after, 1)[0])[:80]
     for role in ("eu", "national", "own"):
         if any(cue in after_clause for cue in cues[role]):
             return role
-    before_clause = fold(_CLAUSE_BREAK.split(before[::-1], 1)[0][::-1])[-90:]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    before_clause = fold(before[breaks[-1].end():] if breaks else before)[-90:]
     best, best_pos = None, -1
     for role in ("eu", "national", "own", "total"):
         for cue in cues[role]:
@@ -194,7 +196,8 @@ def extract_amounts(doc: Document) -> list[dict]:
         next_start = found[i + 1][0] if i + 1 < len(found) else len(text)
         previous_end = found[i - 1][1] if i else 0
         before = clause_before(text, start, 160)[-(start - previous_end):] if start > previous_end else ""
-        role = "total" if _TOTAL_FOLLOWS.match(text, end) else \
+        # "X лв., от които ..." is a total only when the parts that follow are funding sources.
+        role = "total" if _TOTAL_FOLLOWS.match(text, end) and _FUNDING_WORDS.search(text, end, end + 200) else \
             role_from_context(before, text[end:min(end + 80, next_start)])
         records.append(amount_record(doc, start, end, value, currency, role or DEFAULT_ROLE, method))
     records += _table_amounts(doc, [(s, e) for s, e, *_ in found])

@@ -88,10 +88,12 @@ def find_dates(text: str) -> list[tuple[int, int, str, str]]:
 
 def _cue_role(before: str, after: str, raw_before: str, timestamp_line: bool) -> str | None:
     cues = date_lexicon()["role_cues"]
-    near = fold(before[-60:])
-    for role in ("start", "end", "published", "updated", "deadline", "signed"):
-        if any(cue in near for cue in cues[role]):
-            return role
+    near = re.sub(r"\s*\|\s*$", ":", fold(before[-60:]).rstrip())  # "| Край | 30.09.2025 |" reads as "Край:"
+    nearest = max(((near.rfind(cue) + len(cue), role) for role in ("start", "end", "published", "updated", "deadline", "signed")
+                   for cue in cues[role] if cue in near), default=None)
+    if nearest:
+        # "дата на стартиране: 03.10.2023 г., дата на приключване: 30.09.2025 г.": the closest cue wins.
+        return nearest[1]
     if _OWN_HEADING.search(raw_before):
         return "meeting"
     if _DATELINE.search(before[-60:]) and re.match(r"\s*(?:\n|$|,)", after):
@@ -125,7 +127,7 @@ def extract_dates(doc: Document) -> list[dict]:
         if _FROM.search(before) and i + 1 < len(found) and re.match(r"\s*(?:г\.)?\s*до\s*$", text[end:found[i + 1][0]]):
             roles[i], roles[i + 1] = "start", "end"
             continue
-        if _UNTIL.search(before) and re.search(r"(?:продължителност|срок|период|изпълнение|реализация|приключ)", fold(before)):
+        if _UNTIL.search(before) and re.search(r"(?:продължителност|срок|период|изпълнение|изпълнява|реализация|реализира|приключ|продължи|проект)", fold(before)):
             roles[i] = "end"
             continue
         line_start = text.rfind("\n", 0, start) + 1
