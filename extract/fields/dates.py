@@ -89,11 +89,13 @@ def find_dates(text: str) -> list[tuple[int, int, str, str]]:
 def _cue_role(before: str, after: str, raw_before: str, timestamp_line: bool) -> str | None:
     cues = date_lexicon()["role_cues"]
     near = re.sub(r"\s*\|\s*$", ":", fold(before[-60:]).rstrip())  # "| Край | 30.09.2025 |" reads as "Край:"
-    nearest = max(((near.rfind(cue) + len(cue), role) for role in ("start", "end", "published", "updated", "deadline", "signed")
-                   for cue in cues[role] if cue in near), default=None)
-    if nearest:
-        # "дата на стартиране: 03.10.2023 г., дата на приключване: 30.09.2025 г.": the closest cue wins.
-        return nearest[1]
+    found = [(near.rfind(cue), near.rfind(cue) + len(cue.rstrip(":")), role)
+             for role in ("start", "end", "published", "updated", "deadline", "signed") for cue in cues[role] if cue in near]
+    # The closest cue wins ("дата на стартиране: ..., дата на приключване: 30.09.2025"); a cue inside a
+    # longer one ("дата:" inside "Начална дата:") does not count.
+    found = [f for f in found if not any(o[0] <= f[0] and f[1] <= o[1] and (o[1] - o[0]) > (f[1] - f[0]) for o in found)]
+    if found:
+        return max(found, key=lambda f: (f[1], f[1] - f[0]))[2]
     if _OWN_HEADING.search(raw_before):
         return "meeting"
     if _DATELINE.search(before[-60:]) and re.match(r"\s*(?:\n|$|,)", after):
