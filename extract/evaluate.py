@@ -187,16 +187,21 @@ def score_decisions(gold: list[dict], predicted: list[dict], errors: list[str]) 
     return result
 
 
-def match_amounts(gold: list[dict], predicted: list[dict]) -> list[int | None]:
-    """For each gold amount, the predicted one with its currency and value within 0.01 (each used once)."""
+def match_one_to_one(gold: list[dict], predicted: list[dict], same: Callable[[dict, dict], bool]) -> list[int | None]:
+    """For each gold item, the first unused prediction that ``same`` accepts (or None)."""
     used, hits = set(), []
     for item in gold:
-        hit = next((j for j, p in enumerate(predicted) if j not in used and p.get("currency") == item["currency"]
-                    and abs(float(p["value"]) - float(item["value"])) < 0.01), None)
+        hit = next((j for j, p in enumerate(predicted) if j not in used and same(item, p)), None)
         if hit is not None:
             used.add(hit)
         hits.append(hit)
     return hits
+
+
+def match_amounts(gold: list[dict], predicted: list[dict]) -> list[int | None]:
+    """For each gold amount, the predicted one with its currency and value within 0.01 (each used once)."""
+    return match_one_to_one(gold, predicted, lambda g, p: p.get("currency") == g["currency"]
+                            and abs(float(p["value"]) - float(g["value"])) < 0.01)
 
 
 def score_amounts(gold: list[dict], predicted: list[dict], errors: list[str]) -> dict[str, Counts]:
@@ -247,15 +252,11 @@ def _text_match(gold: str, predicted: str | None) -> bool:
 
 def match_projects(gold: list[dict], predicted: list[dict]) -> list[int | None]:
     """For each gold project, the predicted one sharing a normalised code (each used once)."""
-    used, hits = set(), []
-    for item in gold:
-        codes = {normalize_code(c) for c in _as_list(item["code"])}
-        hit = next((j for j, p in enumerate(predicted) if j not in used and codes &
-                    {normalize_code(c) for c in [p.get("code") or ""] + list(p.get("contract_codes") or [])}), None)
-        if hit is not None:
-            used.add(hit)
-        hits.append(hit)
-    return hits
+    def spellings(p: dict) -> set[str]:
+        return {normalize_code(c) for c in [p.get("code") or ""] + list(p.get("contract_codes") or [])}
+
+    return match_one_to_one(gold, predicted,
+                            lambda g, p: bool({normalize_code(c) for c in _as_list(g["code"])} & spellings(p)))
 
 
 def score_projects(gold: list[dict], predicted: list[dict], errors: list[str]) -> dict[str, Counts]:
