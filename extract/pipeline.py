@@ -17,7 +17,30 @@ from extract.fields.people import extract_people
 from extract.fields.projects import extract_projects
 from extract.readers import read_document
 
-EXTRACTOR_VERSION = "0.1.0"
+RULES_VERSION = "0.2"
+
+
+def _rules_digest() -> str:
+    """A digest of the extractor code and the rule and model files it reads.
+
+    Any change to a rule, a gazetteer or the classifier changes the extractor version, so the
+    next ``letopis build`` re-extracts everything instead of keeping results of older rules.
+    """
+    import hashlib
+
+    from models import MODELS_DIR
+
+    roots = [Path(__file__).resolve().parent, MODELS_DIR]
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                           and p.suffix in (".py", ".tsv", ".txt", ".json", ".jsonl", ".gz")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+EXTRACTOR_VERSION = f"{RULES_VERSION}+{_rules_digest()}"
 MEETING_TYPES = ("protocol", "decision")
 
 
