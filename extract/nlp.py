@@ -74,6 +74,8 @@ class GazetteerMatcher:
 def pipeline() -> Language:
     """The shared pipeline: Bulgarian tokenizer + gazetteer matcher."""
     nlp = spacy.blank("bg")
+    # Only the tokenizer and a PhraseMatcher run, so long documents cost little memory per character.
+    nlp.max_length = 50_000_000
     nlp.add_pipe("letopis_gazetteers")
     return nlp
 
@@ -98,13 +100,26 @@ def gazetteer_hits(text: str) -> tuple[GazetteerHit, ...]:
     return tuple(sorted(hits, key=lambda h: (h.start, -h.end)))
 
 
+@lru_cache(maxsize=4)
+def _hit_index(text: str) -> tuple[dict, dict]:
+    """(label, start) → hits and (label, end) → hits, longest first, for constant-time lookups."""
+    by_start: dict[tuple[str, int], list[GazetteerHit]] = {}
+    by_end: dict[tuple[str, int], list[GazetteerHit]] = {}
+    for hit in gazetteer_hits(text):
+        by_start.setdefault((hit.label, hit.start), []).append(hit)
+        by_end.setdefault((hit.label, hit.end), []).append(hit)
+    for hits in by_start.values():
+        hits.sort(key=lambda h: -h.end)
+    for hits in by_end.values():
+        hits.sort(key=lambda h: h.start)
+    return by_start, by_end
+
+
 def hits_starting_at(text: str, position: int, label: str) -> list[GazetteerHit]:
     """Matches of ``label`` that start exactly at ``position``, longest first."""
-    found = [h for h in gazetteer_hits(text) if h.start == position and h.label == label]
-    return sorted(found, key=lambda h: -h.end)
+    return _hit_index(text)[0].get((label, position), [])
 
 
 def hits_ending_at(text: str, position: int, label: str) -> list[GazetteerHit]:
     """Matches of ``label`` that end exactly at ``position``, longest first."""
-    found = [h for h in gazetteer_hits(text) if h.end == position and h.label == label]
-    return sorted(found, key=lambda h: h.start)
+    return _hit_index(text)[1].get((label, position), [])

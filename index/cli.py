@@ -41,6 +41,10 @@ def extract(paths: tuple[str, ...], output_format: str, no_text: bool) -> None:
             failed += 1
             click.echo(f"{path}: {error}", err=True)
             continue
+        except Exception as error:  # one bad file must not stop the others
+            failed += 1
+            click.echo(f"{path}: extraction failed ({type(error).__name__}: {error})", err=True)
+            continue
         if no_text:
             record.pop("text", None)
         indent = None if output_format == "jsonl" else 2

@@ -15,7 +15,7 @@ _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII":
 def item_number(raw: str) -> int:
     """``3`` → 3, ``III`` → 3 (0 for what is not a number)."""
     return int(raw) if raw.isdigit() else _ROMAN.get(raw, 0)
-_STOP = re.compile(r"^\s*(?:по\s+т(?:\.|очка)\s*\d|по\s+(?:първа|втора|трета|четвърта|пета|шеста)\s+точка|"
+_STOP = re.compile(r"^[ \t]*(?:по\s+т(?:\.|очка)\s*\d|по\s+(?:първа|втора|трета|четвърта|пета|шеста)\s+точка|"
                    r"р\s?е\s?ш\s?е\s?н\s?и\s?е|гласували|председател(?:ят|стващ)?\b.{0,30}(?:откри|предложи)|"
                    r"дневният\s+ред\s+(?:беше|бе|се)\s+(?:приет|гласуван)|заседанието\s+(?:бе|беше)\s+открито)", re.I | re.M)
 
@@ -26,7 +26,7 @@ def _continuation_ok(line: str) -> bool:
         (stripped[0].islower() or stripped[0] in "„\"(" or stripped.startswith(("Докладва", "Вносител", "Докладчик")))
 
 
-_ITEM_SECTION = re.compile(r"^\s*по\s+т(?:\.|очка)\s*1\b|^\s*по\s+първа\s+точка|^\s*точка\s+(?:1|първа)\b", re.I | re.M)
+_ITEM_SECTION = re.compile(r"^[ \t]*по[ \t]+т(?:\.|очка)[ \t]*1\b|^[ \t]*по[ \t]+първа[ \t]+точка|^[ \t]*точка[ \t]+(?:1|първа)\b", re.I | re.M)
 _BULLET = re.compile(r"^[ \t]*[-•*–][ \t]+(?P<text>\S.*)$", re.M)
 _PRESENTER = re.compile(r"^\s*(?:вносител|докладва|докладчик|внася)\b", re.I)
 

@@ -8,7 +8,7 @@ from extract.document import Document, Table
 from extract.fields.common import clause_before, fold
 from extract.lexicon import amount_lexicon
 
-_NUMBER = r"(?P<num>\d{1,3}(?:(?:[ \u00a0\u202f]|\.(?=\d{3}(?!\d)))\d{3})+(?:[,.]\d{1,2})?|\d+(?:[,.]\d{1,3})?)"
+_NUMBER = r"(?P<num>\d{1,3}(?:(?:[ \u00a0\u202f]|\.(?=\d{3}(?!\d)))\d{3}){1,4}(?:[,.]\d{1,2})?|\d{1,15}(?:[,.]\d{1,3})?)"
 _MULT = r"(?P<mult>хил\.|хиляди|хиляда|хил(?![а-я])|млн\.|млн|милиона|милион|млрд\.|млрд|милиарда)"
 _CUR_AFTER = r"(?P<cur>лв\.?(?![а-я])|лева|лев(?![а-я])|BGN|евро|EUR|€|euro)"
 _CUR_BEFORE = r"(?P<cur>лв\.?|BGN|EUR|€)"
@@ -28,9 +28,14 @@ _CLAUSE_BREAK = re.compile(r",\s*(?:от\s+(?:които|тях)|като|а\s|�
 _FUNDING_WORDS = re.compile(r"европейск|национал|собствен|\bес\b|ефрр|есф|еэфрср|езфрср|републиканск|държавн|съфинансиран|бфп|безвъзмездн", re.I)
 
 
-def parse_number(raw: str) -> float:
-    """``65 410,72`` → 65410.72; ``1.250.000`` → 1250000; ``59875.20`` → 59875.2."""
+def parse_number(raw: str, scaled: bool = False) -> float:
+    """``65 410,72`` → 65410.72; ``1.250.000`` → 1250000; ``59875.20`` → 59875.2.
+
+    ``scaled``: a multiplier follows (``1.250 млн.``), so a dot is a decimal point.
+    """
     compact = re.sub(r"[ \u00a0\u202f]", "", raw)
+    if scaled and re.fullmatch(r"\d+\.\d+", compact):
+        return float(compact)
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?", compact):
         compact = compact.replace(".", "")
     elif re.fullmatch(r"\d{1,3}(?:,\d{3})+", compact):
@@ -122,7 +127,7 @@ def _table_amounts(doc: Document, taken: list[tuple[int, int]]) -> list[dict]:
     return records
 
 
-_MONEY_CELL = re.compile(r"(?<![\w.,/-])(?P<num>\d{1,3}(?:[ \u00a0]\d{3})+(?:,\d{2})?|\d+,\d{2})(?![\d,.%]|\s?%)")
+_MONEY_CELL = re.compile(r"(?<![\w.,/-])(?P<num>\d{1,3}(?:[ \u00a0]\d{3}){1,4}(?:,\d{2})?|\d{1,15},\d{2})(?![\d,.%]|\s?%)")
 _HEADER_CURRENCY = re.compile(r"\((?:в\s+|сума\s*,?\s*)?(?P<cur>лв\.?|лева|евро|EUR|BGN|€)\)|[,:]\s*(?P<cur2>лв\.|лева|евро|EUR|BGN|€)\s*$", re.I)
 
 
@@ -173,7 +178,7 @@ def extract_amounts(doc: Document) -> list[dict]:
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for s, e, *_ in found):
                 continue
-            value = parse_number(match["num"]) * _multiplier(match["mult"])
+            value = parse_number(match["num"], scaled=bool(match["mult"])) * _multiplier(match["mult"])
             found.append((match.start(), match.end(), value, _currency(match["cur"]),
                           "multiplier" if match["mult"] else method))
     for match in (m for pattern in _RANGE_STARTS for m in pattern.finditer(text)):
@@ -181,7 +186,7 @@ def extract_amounts(doc: Document) -> list[dict]:
         if following is None or following[0] - match.end() > 6 or any(s <= match.start("num") < e for s, e, *_ in found):
             continue
         multiplier = match.groupdict().get("mult") or _multiplier_word(text[following[0]:following[1]])
-        value = parse_number(match["num"]) * _multiplier(multiplier)
+        value = parse_number(match["num"], scaled=bool(multiplier)) * _multiplier(multiplier)
         end = match.end()
         while text[end - 1].isspace():
             end -= 1

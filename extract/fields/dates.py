@@ -30,7 +30,7 @@ def _month_pattern() -> re.Pattern:
     names = sorted(date_lexicon()["months"], key=len, reverse=True)
     weekdays = "|".join(date_lexicon()["weekdays"])
     return re.compile(
-        rf"(?:(?:{weekdays}),?\s+)?(?<![\d])(?P<d>[0-3]?\d)\s*(?:-?(?:ти|ви|ри|ми))?\s+"
+        rf"(?:(?:{weekdays}),?[ \t]+)?(?<![\d])(?P<d>[0-3]?\d)[ \t]*(?:-?(?:ти|ви|ри|ми))?[ \t\u00a0]+"
         rf"(?P<month>{'|'.join(names)})\.?\s*,?\s+(?P<y>(?:19|20)\d\d)(?!\d)(?:\s?(?:г\.|г(?![а-я])|година))?",
         re.I)
 

@@ -20,8 +20,8 @@ _SLASH_LOOSE = re.compile(r"(?:гласува[^\n]{0,60}?[:–-]\s*)?(?<![\d/.])
                           r"(?=\s*[–-]\s*(?:не\s+)?(?:се\s+)?(?:приема|прие|подкрепя))", re.I)
 _GROUPED = re.compile(r"гласувал[иа]?\s+[„\"“]?(?P<vote>за|против|въздържал[аи]?\s+се)[“”\"]?\s*:\s*(?P<names>[^\n]+)", re.I)
 _UNANIMOUS = re.compile(r"единодушно|единогласно|с\s+пълно\s+мнозинство", re.I)
-_ROLL_CALL = re.compile(r"^\s*\d{0,3}[.)]?\s*[А-Я][а-я]+(?:\s+[А-Я][а-я]+){1,2}(?:\s*[–\t|:-]\s*|\s{2,}|\s+)"
-                        r"(?P<vote>за|против|въздържал(?:а)?\s+се|въздържа(?:ла)?\s+се)\s*$", re.I | re.M)
+_ROLL_CALL = re.compile(r"^[ \t]*\d{0,3}[.)]?[ \t]*[А-Я][а-я]+(?:[ \t]+[А-Я][а-я]+){1,2}[ \t]*[–|:-]?[ \t]*"
+                        r"(?P<vote>за|против|въздържал(?:а)?[ \t]+се|въздържа(?:ла)?[ \t]+се)[ \t]*$", re.I | re.M)
 _REJECTED = re.compile(r"не\s+получи\s+подкрепа|не\s+(?:се\s+)?подкрепя|не\s+подкрепи|не\s+(?:се\s+)?прием[аа]|не\s+(?:е|бе|беше)\s+приет|не\s+прие|отхвърл[яи]|не\s+събра|"
                        r"не\s+получи\s+необходимото|не\s+се\s+(?:прие|одобри)", re.I)
 _ADOPTED = re.compile(r"(?<!не )(?:приема|прие|приет[оа]?|одобрява|одобри|реши|решава|дава\s+съгласие|упълномощава|възлага)", re.I)
@@ -137,7 +137,7 @@ def parse_tally(text: str) -> Tally:
         if abst_m in near:
             tally.votes_abstained = _value(abst_m["n"])
         around = text[tally.start:tally.end + 60]
-        if _UNANIMOUS.search(text) and tally.votes_for is not None:
+        if _UNANIMOUS.search(text, max(0, tally.start - 60), tally.end + 60) and tally.votes_for is not None:
             tally.votes_against = 0 if tally.votes_against is None else tally.votes_against
             tally.votes_abstained = 0 if tally.votes_abstained is None else tally.votes_abstained
         if tally.votes_against is None and re.search(rf"{_Q}против{_Q}\s*(?:–|-)?\s*няма|против\s+няма|(?:няма|без)\s+{_Q}против", around, re.I):
@@ -158,7 +158,7 @@ def outcome_of(text: str, tally: Tally) -> str | None:
     if _REJECTED.search(text):
         return "rejected"
     if tally.found and tally.votes_for is not None and tally.votes_against is not None and \
-            tally.votes_for <= tally.votes_against + (tally.votes_abstained or 0) and tally.votes_for <= tally.votes_against:
+            tally.votes_for <= tally.votes_against:
         return "rejected"
     if tally.found or _ADOPTED.search(text):
         return "adopted"
