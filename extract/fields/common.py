@@ -23,13 +23,6 @@ class Span:
     text: str
 
 
-def line_bounds(text: str, position: int) -> tuple[int, int]:
-    """Start and end offsets of the line holding ``position``."""
-    start = text.rfind("\n", 0, position) + 1
-    end = text.find("\n", position)
-    return start, len(text) if end < 0 else end
-
-
 def clause_before(text: str, position: int, limit: int = 120) -> str:
     """The text before ``position`` back to the start of its line or sentence, at most ``limit`` chars."""
     window_start = max(0, position - limit)

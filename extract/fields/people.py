@@ -231,16 +231,16 @@ def _has_context(text: str, start: int, end: int) -> bool:
 def extract_people(doc: Document) -> list[dict]:
     """Person records, one per distinct name (first mention's evidence; title/role from any mention)."""
     text = doc.text
-    taken: list[tuple[int, int]] = []
+    taken_until = -1  # candidates come sorted by start, so one accepted span ends before the next
     people: dict[str, dict] = {}
     for start, end, name, kind in sorted(_candidates(text)):
-        if any(s < end and start < e for s, e in taken) or _after_marker(text, start):
+        if start < taken_until or _after_marker(text, start):
             continue
         if kind == "weak" and not _has_context(text, start, end):
             continue
         if kind == "pair" and not (_in_list(text, start, end) or _has_context(text, start, end)):
             continue
-        taken.append((start, end))
+        taken_until = end
         title, _ = _title_before(text, start)
         role, organization = _role_at(text, end)
         role = role or _role_before(text, start)

@@ -1,4 +1,5 @@
-"""PDF reader: the text layer through pypdfium2; pdfplumber only for pages that carry tables."""
+"""PDF reader: the text layer through pypdfium2; pdfplumber only for pages drawn with ruling lines,
+which pypdfium2 finds by their path objects, so table-free PDFs never pay for pdfplumber."""
 from __future__ import annotations
 
 import re
@@ -11,8 +12,13 @@ from extract.readers import ReadError, file_sha256
 PAGE_SEPARATOR = "\n\f\n"
 
 
-def _pdfium_pages(data: bytes) -> tuple[list[str], dict]:
+MIN_RULING_PATHS = 4
+
+
+def _pdfium_pages(data: bytes) -> tuple[list[str], dict, list[int]]:
+    """Page texts, document metadata and the 0-based pages drawn with ruling lines (path objects)."""
     import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_raw
 
     try:
         pdf = pdfium.PdfDocument(data)
@@ -23,30 +29,18 @@ def _pdfium_pages(data: bytes) -> tuple[list[str], dict]:
         raise ReadError(f"the PDF is damaged or not a PDF ({message})") from error
     try:
         metadata = {k: v for k, v in pdf.get_metadata_dict(skip_empty=True).items()}
-        pages = []
-        for page in pdf:
+        pages, ruled = [], []
+        for index, page in enumerate(pdf):
             textpage = page.get_textpage()
             pages.append(textpage.get_text_range())
             textpage.close()
+            paths = page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_PATH], max_depth=2)
+            if sum(1 for _ in zip(range(MIN_RULING_PATHS), paths)) >= MIN_RULING_PATHS:
+                ruled.append(index)
             page.close()
-        return pages, metadata
+        return pages, metadata, ruled
     finally:
         pdf.close()
-
-
-def _ruled_pages(data: bytes) -> list[int]:
-    """0-based indexes of pages with ruling lines, the only ones worth pdfplumber's time."""
-    import io
-
-    import pdfplumber
-
-    ruled = []
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for index, page in enumerate(pdf.pages):
-            if len(page.lines) + len(page.rects) >= 4:
-                ruled.append(index)
-            page.flush_cache()
-    return ruled
 
 
 def _tables_on_pages(data: bytes, page_indexes: list[int]) -> dict[int, list[list[list[str]]]]:
@@ -86,7 +80,7 @@ def locate_table(text: str, rows: list[list[str]], start: int, end: int) -> tupl
 
 def read_pdf_document(path: Path, data: bytes) -> Document:
     """Read a PDF with a text layer; tables on ruled pages come out as tables too."""
-    page_texts, metadata = _pdfium_pages(data)
+    page_texts, metadata, ruled = _pdfium_pages(data)
     offsets, parts, position = [], [], 0
     for index, raw in enumerate(page_texts):
         page_text = normalize_text(raw)
@@ -101,7 +95,7 @@ def read_pdf_document(path: Path, data: bytes) -> Document:
         raise ReadError("the PDF has no text layer (a scan?): OCR is needed")
     tables: list[Table] = []
     try:
-        by_page = _tables_on_pages(data, _ruled_pages(data))
+        by_page = _tables_on_pages(data, ruled) if ruled else {}
     except Exception:  # tables are a bonus: a pdfplumber failure must not lose the text
         by_page = {}
     for index, page_tables in sorted(by_page.items()):
