@@ -32,6 +32,13 @@ def _index() -> tuple[re.Pattern, dict[str, set[str]], dict[str, set[str]]]:
     return pattern, dict(by_name), dict(by_centre)
 
 
+def municipality_name_at(text: str, position: int) -> int | None:
+    """End offset of a municipality name (or alias, or centre) starting exactly at ``position``."""
+    pattern, _, _ = _index()
+    match = pattern.match(text, position)
+    return match.end() if match and match.group(0)[:1].isupper() else None
+
+
 def municipality_scores(text: str, head_chars: int = 400) -> dict[str, float]:
     """Evidence for each municipality: ``Община X`` counts most, ``гр. X`` less, a bare name least."""
     pattern, by_name, by_centre = _index()

@@ -36,8 +36,23 @@ def _kinds() -> dict[str, str]:
     return {fold(row["form"]): row["kind"] for row in legal_forms()}
 
 
-def _name_after(text: str, end: int) -> int | None:
+_MUNICIPAL_FORMS = frozenset({"община", "общината", "общински съвет", "обс", "кметство"})
+
+
+def _municipality_after(text: str, end: int) -> int | None:
+    """End of a gazetteer municipality name after ``Община`` (``Община Нови пазар``, ``ОбС – Бяла``)."""
+    from extract.fields.municipality import municipality_name_at
+
+    lead = re.match(r"[ \t]*(?:[–—-][ \t]*)?(?:гр\.[ \t]*)?", text[end:end + 12])
+    return municipality_name_at(text, end + lead.end())
+
+
+def _name_after(text: str, end: int, form: str = "") -> int | None:
     """End offset of the name that follows a legal form, or None when there is none."""
+    if form in _MUNICIPAL_FORMS:
+        known = _municipality_after(text, end)
+        if known:
+            return known
     gap = re.match(r"[ \t]*", text[end:end + 5]).end()
     if end + gap < len(text) and text[end + gap] in "„«\"“":
         span = quoted_span(text, end + gap, limit=160)
@@ -60,9 +75,9 @@ def _name_before(text: str, start: int) -> int | None:
     return start - len(window) + proper.start() if proper else None
 
 
-def extract_organizations(doc: Document) -> list[dict]:
-    """Organisation records, one per distinct name, with the kind their legal form gives them."""
-    text, found = doc.text, {}
+def organization_mentions(text: str) -> list[tuple[int, int, str, str]]:
+    """Every organisation mention in ``text``: (start, end, name, kind), in order."""
+    mentions: list[tuple[int, int, str, str]] = []
     covered: list[tuple[int, int]] = []
     for hit in gazetteer_hits(text):
         if hit.label != "ORG_FORM" or any(s <= hit.start < e for s, e in covered):
@@ -73,18 +88,28 @@ def extract_organizations(doc: Document) -> list[dict]:
                 continue
             start, end = _name_before(text, hit.start), hit.end
         else:
-            start, end = hit.start, _name_after(text, hit.end)
+            start, end = hit.start, _name_after(text, hit.end, form)
             lowercase_unquoted = hit.text[0].islower() and end is not None and text[hit.end:end].lstrip()[:1] not in "„«\"“"
             if lowercase_unquoted and form not in ("община", "сдружение", "фондация", "министерство"):
                 continue
         if start is None or end is None:
             continue
-        name = " ".join(text[start:end].split()).rstrip(",.;:")
-        key = fold(name)
-        if key in found or len(name) <= len(hit.text) + 1:
+        end = start + len(text[start:end].rstrip(",.;: "))
+        name = " ".join(text[start:end].split())
+        if len(name) <= len(hit.text) + 1:
             continue
         covered.append((start, end))
-        quoted = any(q in name for q in "„«\"“")
-        found[key] = {"name": name, "kind": _kinds().get(form, "other"), "method": "quoted" if quoted else "proper",
-                      "evidence": doc.evidence(start, start + len(text[start:end].rstrip(",.;: ")))}
+        mentions.append((start, end, name, _kinds().get(form, "other")))
+    return mentions
+
+
+def extract_organizations(doc: Document) -> list[dict]:
+    """Organisation records, one per distinct name, with the kind their legal form gives them."""
+    found: dict[str, dict] = {}
+    for start, end, name, kind in organization_mentions(doc.text):
+        key = fold(name)
+        if key not in found:
+            quoted = any(q in name for q in "„«\"“")
+            found[key] = {"name": name, "kind": kind, "method": "quoted" if quoted else "proper",
+                          "evidence": doc.evidence(start, end)}
     return list(found.values())

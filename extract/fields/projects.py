@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from extract.document import Document
-from extract.fields.common import QUOTES_CLOSE, QUOTES_OPEN, fold, quoted_span, strip_quotes
+from extract.fields.common import fold, quoted_span, strip_quotes
+from extract.fields.organizations import organization_mentions
 from extract.lexicon import programme_names, programmes
 from extract.normalize import to_latin_lookalikes
 
@@ -120,26 +121,14 @@ def _title_named(text: str) -> tuple[str, int, int] | None:
     return None
 
 
-_ORG_HEAD = r"(?:[Оо]бщина|Сдружение|Фондация|Асоциация|Народно читалище|НЧ|Читалище|Областна администрация|Министерство|\w+ (?:ООД|ЕООД|АД|ЕАД))"
-_ORG = re.compile(rf"(?P<org>(?:{_ORG_HEAD})[ \t]*(?:[„\"“«][^„\"“”«»\n]{{2,120}}[“”\"»]|(?:[-–][ \t]*)?[А-Я][\w-]+(?:[ \t]+[А-Я][\w-]+)?))")
-
-
-def _org_after(text: str, cue: re.Pattern) -> tuple[str, int, int] | None:
+def _org_after(text: str, cue: re.Pattern, mentions: list[tuple[int, int, str, str]],
+               offset: int = 0) -> str | None:
+    """The organisation named right after a cue (``Бенефициент на проекта е Сдружение „...“``)."""
     match = cue.search(text)
     if not match:
         return None
-    org = _ORG.search(text, match.end(), match.end() + 120)
-    if not org or org.start() - match.end() > 40:
-        return None
-    return strip_quotes_right(org["org"]), org.start(), org.start() + len(strip_quotes_right(org["org"]))
-
-
-def strip_quotes_right(name: str) -> str:
-    """An organisation name with balanced quotes and no trailing punctuation."""
-    name = name.strip().rstrip(",.;:")
-    if any(q in name for q in QUOTES_OPEN) and not name.endswith(tuple(QUOTES_CLOSE)):
-        name += "“"
-    return name
+    cue_end = offset + match.end()
+    return next((name for start, _, name, _ in mentions if cue_end <= start <= cue_end + 40), None)
 
 
 _BENEFICIARY = re.compile(r"бенефициент(?:ът|а)?(?:\s+на\s+(?:проекта|договора))?\s*(?:е|:|–|-)?|изпълняван(?:\s+е)?\s+от|"
@@ -147,13 +136,14 @@ _BENEFICIARY = re.compile(r"бенефициент(?:ът|а)?(?:\s+на\s+(?:п
 _PARTNER = re.compile(r"партн[ьи]ори?(?:\s+по\s+проекта)?(?:\s+(?:е|са))?\s*:?|в\s+партньорство\s+с", re.I)
 
 
-def _partners(text: str) -> list[str]:
+def _partners(text: str, mentions: list[tuple[int, int, str, str]]) -> list[str]:
+    """Organisations listed after ``Партньори:`` / ``в партньорство с`` up to the end of the sentence."""
     partners = []
     for match in _PARTNER.finditer(text):
         segment = text[match.end():match.end() + 300].split("\n")[0]
-        for org in _ORG.finditer(re.split(r"(?<![А-Я])\.\s", segment)[0]):
-            name = strip_quotes_right(org["org"])
-            if name not in partners:
+        end = match.end() + len(re.split(r"(?<![А-Я])\.\s", segment)[0])
+        for start, _, name, _ in mentions:
+            if match.end() <= start < end and name not in partners:
                 partners.append(name)
     return partners
 
@@ -206,7 +196,8 @@ def extract_projects(doc: Document, dates: list[dict], municipality: str | None,
     ordered = sorted(groups.items(), key=lambda item: item[1][0][0])
     sections = _sections(text, [mentions[0][0] for _, mentions in ordered])
     single = len(ordered) == 1
-    partners = _partners(text) if single else []
+    organizations = organization_mentions(text)
+    partners = _partners(text, organizations) if single else []
     records = []
     for (code, mentions), (start, end) in zip(ordered, sections):
         section = text[start:end]
@@ -219,8 +210,8 @@ def extract_projects(doc: Document, dates: list[dict], municipality: str | None,
             next((c for s, e, c in procedures if start <= s < end), None)
         programme = (words[0] if words else None) or programme_for_code(code) or \
             (programme_for_code(procedure) if procedure else None)
-        beneficiary = _org_after(section, _BENEFICIARY)
-        owner = beneficiary[0] if beneficiary else (f"Община {municipality}" if municipality else None)
+        beneficiary = _org_after(section, _BENEFICIARY, organizations, start)
+        owner = beneficiary or (f"Община {municipality}" if municipality else None)
         in_section = [d for d in dates if start <= d["evidence"]["start"] < end]
         section_amounts = [a for a in amounts or [] if start <= a["evidence"]["start"] < end]
         duration = _DURATION.search(section)
