@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 
+from index.build import sha256_file
 from index.load import read_manifest
 
 COLUMNS = ("file", "source_url", "municipality", "retrieved", "sha256", "origin")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _gold_municipality(gold_dir: Path | None, stem: str) -> str:
@@ -41,7 +37,7 @@ def manifest_rows_for(documents_dir: Path, manifest: Path, gold_dir: Path | None
             "source_url": old.get("source_url", ""),
             "municipality": old.get("municipality") or _gold_municipality(gold_dir, path.stem),
             "retrieved": old.get("retrieved") or today,
-            "sha256": _sha256(path),
+            "sha256": sha256_file(path),
             "origin": old.get("origin", ""),
         })
     return rows
