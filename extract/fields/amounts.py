@@ -159,6 +159,14 @@ def _layout_table_amounts(doc: Document, taken: list[tuple[int, int]]) -> list[d
     return records
 
 
+def _is_exchange_rate(text: str, record: dict) -> bool:
+    """The fixed rate (``1 евро = 1,95583 лв.``, ``1,95583 лв. за 1 евро``) is not an amount of money."""
+    if record["value"] not in (1.0, 1.96, 1.95583) and abs(record["value"] - 1.95583) > 1e-6:
+        return False
+    start, end = record["evidence"]["start"], record["evidence"]["end"]
+    return "1,95583" in text[max(0, start - 30):end + 30] or "1.95583" in text[max(0, start - 30):end + 30]
+
+
 def deduplicate(records: list[dict]) -> list[dict]:
     """One record per (value, currency): the first mention, with the first role any mention gives."""
     kept: dict[tuple[float, str], dict] = {}
@@ -209,4 +217,4 @@ def extract_amounts(doc: Document) -> list[dict]:
     records += _layout_table_amounts(doc, [(s, e) for s, e, *_ in found] +
                                      [(r["evidence"]["start"], r["evidence"]["end"]) for r in records])
     records.sort(key=lambda r: r["evidence"]["start"])
-    return deduplicate(records)
+    return deduplicate([r for r in records if not _is_exchange_rate(text, r)])

@@ -16,8 +16,8 @@ from models import data_path
 _CAP = r"[А-Я][а-яѝјљњѓќџ]+(?:-[А-Я][а-яѝјљњѓќџ]+)?"
 _UPPER = r"[А-Я]{2,}(?:-[А-Я]{2,})?"
 _SURNAME_END = re.compile(r"(?:ов|ова|ев|ева|ски|ска|цки|цка|ин|ина|ян|ич|ъв|ърва|иев|иева|ийски|ийска|ова-\w+|ева-\w+)$", re.I)
-_FULL = re.compile(rf"(?<![\w-])(?<![А-Яа-яA-Za-z]\.)(?P<name>(?P<first>{_CAP})[ \u00a0]+(?:(?P<middle>{_CAP})[ \u00a0]+)?(?P<last>{_CAP}))(?![\w]|-[А-Я])")
-_FULL_UPPER = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_UPPER})[ \u00a0]+(?:(?P<middle>{_UPPER})[ \u00a0]+)?(?P<last>{_UPPER}))(?![\w-])")
+_FULL = re.compile(rf"(?<![\w-])(?<![А-Яа-яA-Za-z]\.)(?P<name>(?P<first>{_CAP})[ \u00a0]{{1,2}}(?:(?P<middle>{_CAP})[ \u00a0]{{1,2}})?(?P<last>{_CAP}))(?![\w]|-[А-Я])")
+_FULL_UPPER = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_UPPER})[ \u00a0]{{1,2}}(?:(?P<middle>{_UPPER})[ \u00a0]{{1,2}})?(?P<last>{_UPPER}))(?![\w-])")
 _INITIAL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>[А-Я][а-я]?\.)\s?(?:[А-Я]\.\s?)?(?P<last>{_CAP}))(?![\w-])")
 _LATIN = re.compile(r"(?<![\w.-])(?P<name>(?P<first>[A-Z][A-Za-z]{2,}|[A-Z]{3,})\s(?:(?P<middle>[A-Z][A-Za-z]+)\s)?(?P<last>[A-Z][A-Za-z]{2,}|[A-Z]{3,}))(?![\w-])")
 _LATIN_SURNAME_END = re.compile(r"(?:ov|ova|ev|eva|ski|ska|in|ina|ian|yan|ich|ieva|iev)$", re.I)
@@ -129,7 +129,10 @@ def _role_before(text: str, start: int) -> str | None:
 
 
 _CAP_START = re.compile(r"(?<![\w-])[А-Я][а-яѝ]")
-_FULL_TWO = re.compile(rf"(?P<name>(?P<first>{_CAP})(?:[ \u00a0]+|[ ]*\n[ ]*)(?P<last>{_CAP}))(?![\w]|-[А-Я])")
+_FULL_TWO = re.compile(rf"(?P<name>(?P<first>{_CAP})(?:[ \u00a0]{{1,2}}|[ ]*\n[ ]*)(?P<last>{_CAP}))(?![\w]|-[А-Я])")
+
+
+_PATRONYMIC = re.compile(r"(?:ов|ев|ова|ева|ич|овна|евна|ски|ска)$")
 
 
 def _full_kind(first: str, middle: str | None, last: str) -> str | None:
@@ -139,6 +142,8 @@ def _full_kind(first: str, middle: str | None, last: str) -> str | None:
         return None
     surname = looks_like_surname(last)
     known = is_first_name(first) or (first in ambiguous_first_names() and surname)
+    if middle and (not _PATRONYMIC.search(middle) or (is_first_name(last) and not surname)):
+        return None  # a middle word must read as a father's name, and the last as a surname
     if known and (surname or not is_first_name(last) or middle):
         return "full"
     if known and is_first_name(last):

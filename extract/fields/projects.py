@@ -108,7 +108,7 @@ def _title_after(text: str, end: int) -> tuple[str, int, int] | None:
     return strip_quotes(text[span[0]:span[1]]), span[0], span[1]
 
 
-_TITLE_CUE = re.compile(r"(?:наименование(?:то)?\s+на\s+проекта|име(?:то)?\s+на\s+проекта|проект(?:ът)?\s+(?:със\s+заглавие|с\s+наименование)|"
+_TITLE_CUE = re.compile(r"(?:(?:^|\n)[ \t]*(?:наименование|заглавие|проект)\s*:|наименование(?:то)?\s+на\s+проекта|име(?:то)?\s+на\s+проекта|проект(?:ът)?\s+(?:със\s+заглавие|с\s+наименование)|"
                         r"по\s+проект(?:\s+№)?|проектно\s+предложение|проект(?:а|ът)?)\s*(?:е|:)?\s*(?=[„\"“«])", re.I)
 
 
@@ -134,6 +134,17 @@ def _org_after(text: str, cue: re.Pattern, mentions: list[tuple[int, int, str, s
 _BENEFICIARY = re.compile(r"бенефициент(?:ът|а)?(?:\s+на\s+(?:проекта|договора))?\s*(?:е|:|–|-)?|изпълняван(?:\s+е)?\s+от|"
                           r"(?:подписан|сключен)\s+между|изпълнява(?:н)?\s+се\s+от|се\s+изпълнява\s+от|изпълнител\s+(?:на\s+проекта\s+)?е", re.I)
 _PARTNER = re.compile(r"партн[ьи]ори?(?:\s+по\s+проекта)?(?:\s+(?:е|са))?\s*:?|в\s+партньорство\s+с", re.I)
+
+
+_DOES_PROJECT = re.compile(r"[ \t]+(?:стартира|започна|изпълнява|реализира|ще\s+изпълнява|ще\s+реализира)\b", re.I)
+
+
+def _org_doing_project(text: str, organizations: list[tuple[int, int, str, str]], start: int, end: int) -> str | None:
+    """The organisation that is the subject of "... стартира изпълнението на проект" in a section."""
+    for org_start, org_end, name, _ in organizations:
+        if start <= org_start < end and _DOES_PROJECT.match(text, org_end):
+            return name
+    return None
 
 
 def _partners(text: str, mentions: list[tuple[int, int, str, str]]) -> list[str]:
@@ -210,7 +221,8 @@ def extract_projects(doc: Document, dates: list[dict], municipality: str | None,
             next((c for s, e, c in procedures if start <= s < end), None)
         programme = (words[0] if words else None) or programme_for_code(code) or \
             (programme_for_code(procedure) if procedure else None)
-        beneficiary = _org_after(section, _BENEFICIARY, organizations, start)
+        beneficiary = _org_after(section, _BENEFICIARY, organizations, start) or \
+            _org_doing_project(text, organizations, start, end)
         owner = beneficiary or (f"Община {municipality}" if municipality else None)
         in_section = [d for d in dates if start <= d["evidence"]["start"] < end]
         section_amounts = [a for a in amounts or [] if start <= a["evidence"]["start"] < end]
