@@ -99,6 +99,11 @@ class OrganizationItem(Provenance):
     evidence: Evidence
 
 
+class RedactionItem(TypedDict):
+    kind: Literal["egn", "lnch"]
+    evidence: Evidence
+
+
 class ExtractedDocument(TypedDict, total=False):
     source: str
     sha256: str
@@ -119,6 +124,7 @@ class ExtractedDocument(TypedDict, total=False):
     amounts: list[AmountItem]
     projects: list[ProjectItem]
     organizations: list[OrganizationItem]
+    redactions: list[RedactionItem]
     extractor_version: str
 
 

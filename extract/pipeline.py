@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dataclasses import replace
+
 from extract.calibrate import add_confidence
+from extract.privacy import redact
 from extract.document import Document
 from extract.fields.agenda import extract_agenda
 from extract.fields.amounts import extract_amounts
@@ -45,8 +48,16 @@ MEETING_TYPES = ("protocol", "decision")
 
 
 def extract_document(doc: Document) -> dict:
-    """Every field of the extraction contract for one read document, each item with its confidence."""
-    return add_confidence(extract_fields(doc))
+    """Every field of the extraction contract for one read document, each item with its confidence.
+
+    Personal numbers (ЕГН, ЛНЧ) are masked first, so no text, snippet or record can carry them;
+    ``redactions`` says where they were.
+    """
+    text, spans = redact(doc.text)
+    doc = replace(doc, text=text)
+    record = add_confidence(extract_fields(doc))
+    record["redactions"] = [{"kind": kind, "evidence": doc.evidence(start, end)} for start, end, kind in spans]
+    return record
 
 
 def extract_fields(doc: Document) -> dict:

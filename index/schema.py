@@ -139,6 +139,7 @@ RECORD_TABLES: dict[str, TableSpec] = {
             json_columns=("partners", "contract_codes"),
         ),
         record_table("organizations", {"name": TEXT, "kind": TEXT}, indexes=(("name",),)),
+        record_table("redactions", {"kind": TEXT}),
     )
 }
 
