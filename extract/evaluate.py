@@ -207,29 +207,35 @@ def match_amounts(gold: list[dict], predicted: list[dict]) -> list[int | None]:
 def score_amounts(gold: list[dict], predicted: list[dict], errors: list[str]) -> dict[str, Counts]:
     """Same currency and value within 0.01; each gold amount matched once; roles scored on matches."""
     result = defaultdict(Counts)
-    used = set()
-    for item, hit in zip(gold, match_amounts(gold, predicted)):
-        if hit is None:
-            result["amounts"].fn += 1
-            errors.append(f"amounts: missed {item['value']} {item['currency']}")
-            continue
-        used.add(hit)
-        result["amounts"].tp += 1
+    pairs = _count_matches(result["amounts"], predicted, match_amounts(gold, predicted), gold, errors,
+                           lambda g: f"amounts: missed {g['value']} {g['currency']}",
+                           lambda p: f"amounts: extra {p['value']} {p['currency']}")
+    for item, hit in pairs:
         if item.get("role") is not None:
-            counts = _field_counts(item["role"], predicted[hit].get("role"))
+            counts = _field_counts(item["role"], hit.get("role"))
             result["amounts.role"].add(counts)
             if counts.fn:
-                errors.append(f"amounts {item['value']}: role gold {item['role']} got {predicted[hit].get('role')}")
-    _count_extras(result["amounts"], predicted, used, errors, lambda p: f"amounts: extra {p['value']} {p['currency']}")
+                errors.append(f"amounts {item['value']}: role gold {item['role']} got {hit.get('role')}")
     return result
 
 
-def _count_extras(counts: Counts, predicted: list[dict], used: set[int], errors: list[str], describe) -> None:
-    """Predictions no gold item matched are false positives."""
+def _count_matches(counts: Counts, predicted: list[dict], hits: list[int | None], gold: list[dict], errors: list[str],
+                   missed, extra) -> list[tuple[dict, dict]]:
+    """Count one-to-one matches (hits[i] is the prediction matched to gold[i]); return the matched pairs."""
+    pairs = []
+    for item, hit in zip(gold, hits):
+        if hit is None:
+            counts.fn += 1
+            errors.append(missed(item))
+        else:
+            counts.tp += 1
+            pairs.append((item, predicted[hit]))
+    used = {h for h in hits if h is not None}
     for j, p in enumerate(predicted):
         if j not in used:
             counts.fp += 1
-            errors.append(describe(p))
+            errors.append(extra(p))
+    return pairs
 
 
 def normalize_code(code: str) -> str:
@@ -262,15 +268,9 @@ def match_projects(gold: list[dict], predicted: list[dict]) -> list[int | None]:
 def score_projects(gold: list[dict], predicted: list[dict], errors: list[str]) -> dict[str, Counts]:
     """Projects matched by code; title, programme, beneficiary, start and end scored on matches."""
     result = defaultdict(Counts)
-    used = set()
-    for item, hit in zip(gold, match_projects(gold, predicted)):
-        if hit is None:
-            result["projects"].fn += 1
-            errors.append(f"projects: missed {item['code']}")
-            continue
-        used.add(hit)
-        result["projects"].tp += 1
-        p = predicted[hit]
+    pairs = _count_matches(result["projects"], predicted, match_projects(gold, predicted), gold, errors,
+                           lambda g: f"projects: missed {g['code']}", lambda p: f"projects: extra {p.get('code')}")
+    for item, p in pairs:
         for key in ("title", "beneficiary"):
             if key in item:
                 ok = _text_match(item[key], p.get(key))
@@ -288,7 +288,6 @@ def score_projects(gold: list[dict], predicted: list[dict], errors: list[str]) -
                 result[f"projects.{key}"].add(counts)
                 if counts.fn:
                     errors.append(f"projects.{key}: gold {item[key]} got {p.get(key)}")
-    _count_extras(result["projects"], predicted, used, errors, lambda p: f"projects: extra {p.get('code')}")
     return result
 
 

@@ -97,6 +97,12 @@ def number_words() -> dict[str, int]:
 
 
 @lru_cache(maxsize=None)
+def name_markers() -> frozenset[str]:
+    """Words after which capitalised words name a street, school or place, not a person (``ул.``, ``ОУ``)."""
+    return frozenset(w.lower() for w in _lines("lexicon", "street_markers.txt"))
+
+
+@lru_cache(maxsize=None)
 def speech_verbs() -> frozenset[str]:
     """Verbs of speaking (``отбеляза``, ``предложи``) that end a role phrase and mark a statement."""
     return frozenset(w.lower() for w in _lines("lexicon", "speech_verbs.txt"))

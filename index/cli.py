@@ -15,13 +15,10 @@ def main() -> None:
 
 
 def _iter_paths(paths: tuple[str, ...]):
+    from index.build import iter_files
+
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-                              and p.name != "manifest.csv")
-        else:
-            yield path
+        yield from iter_files(Path(raw))
 
 
 @main.command()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 _ABBREVIATION_END = re.compile(
@@ -38,8 +39,12 @@ def clause_after(text: str, position: int, limit: int = 120) -> str:
     return window[:min(cuts)] if cuts else window
 
 
-def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Split ``text[start:end]`` into sentences and list items, keeping offsets; blank pieces dropped."""
+@lru_cache(maxsize=16)
+def sentences(text: str, start: int = 0, end: int | None = None) -> tuple[Span, ...]:
+    """Split ``text[start:end]`` into sentences and list items, keeping offsets; blank pieces dropped.
+
+    Cached: attendance and decisions both split the same document.
+    """
     end = len(text) if end is None else end
     spans, cursor = [], start
     for match in _SENTENCE_END.finditer(text, start, end):
@@ -54,7 +59,7 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
         spans.append((cursor, match.start()))
         cursor = match.end()
     spans.append((cursor, end))
-    return [span for span in (trimmed(text, s, e) for s, e in spans) if span]
+    return tuple(span for span in (trimmed(text, s, e) for s, e in spans) if span)
 
 
 def trimmed(text: str, start: int, end: int) -> Span | None:

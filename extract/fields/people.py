@@ -8,10 +8,10 @@ from rapidfuzz import process, fuzz
 
 from extract.document import Document
 from extract.fields.common import fold
-from extract.lexicon import ambiguous_first_names, first_names, municipalities, name_stopwords, speech_verbs
+from extract.lexicon import (ambiguous_first_names, first_names, municipalities, name_markers, name_stopwords,
+                             speech_verbs)
 from extract.nlp import hits_ending_at, hits_starting_at
 from extract.translit import to_cyrillic
-from models import data_path
 
 _CAP = r"[А-Я][а-яѝјљњѓќџ]+(?:-[А-Я][а-яѝјљњѓќџ]+)?"
 _UPPER = r"[А-Я]{2,}(?:-[А-Я]{2,})?"
@@ -22,12 +22,6 @@ _INITIAL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>[А-Я][а-я]?\.)\s?(?:[
 _LATIN = re.compile(r"(?<![\w.-])(?P<name>(?P<first>[A-Z][A-Za-z]{2,}|[A-Z]{3,})\s(?:(?P<middle>[A-Z][A-Za-z]+)\s)?(?P<last>[A-Z][A-Za-z]{2,}|[A-Z]{3,}))(?![\w-])")
 _LATIN_SURNAME_END = re.compile(r"(?:ov|ova|ev|eva|ski|ska|in|ina|ian|yan|ich|ieva|iev)$", re.I)
 _ROLE_LEAD = re.compile(r"[ \t]*(?:[,–—-]|\(|:)\s*")
-
-
-@lru_cache(maxsize=None)
-def _lines(name: str) -> tuple[str, ...]:
-    path = data_path("lexicon", name)
-    return tuple(l.strip() for l in path.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#"))
 
 
 @lru_cache(maxsize=None)
@@ -72,7 +66,7 @@ def _after_marker(text: str, start: int) -> bool:
     if re.search(r"(?:^|[\s(])[„\"“«]\s*$", before):
         return True
     word = re.search(r"(\S+)\s*$", before)
-    return bool(word) and word.group(1).lower().strip("„\"“”«»(") in _lines("street_markers.txt")
+    return bool(word) and word.group(1).lower().strip("„\"“”«»(") in name_markers()
 
 
 def _skip_back(text: str, position: int, chars: str = " \t\u00a0") -> int:
