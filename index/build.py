@@ -20,7 +20,9 @@ from typing import Callable, Iterable, Iterator
 import sqlite_utils
 
 from .load import document_id, load_document, read_manifest, record_failure, remove_document
-from .schema import DOCUMENTS, FAILURES, ensure_schema
+from .checks import run_checks
+from .resolve import resolve
+from .schema import DOCUMENTS, FAILURES, RECORD_TABLES, ensure_schema
 
 ExtractFile = Callable[[Path], dict]
 SKIPPED_NAMES = frozenset({"manifest.csv"})
@@ -45,6 +47,7 @@ class BuildReport:
     removed: int = 0
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)
+    flags: int | None = None
 
     @property
     def changed(self) -> bool:
@@ -242,9 +245,25 @@ def build(
                                   extract_file, extractor_version)
             if progress:
                 print(f"[{i}/{len(files)}] {outcome:9} {path}", file=sys.stderr)
+        if report.changed or derived_tables_stale(db):
+            resolved = resolve(db)
+            report.flags = run_checks(db)
+            if progress:
+                print(f"resolved {resolved['persons']} persons, {resolved['organizations']} organisations, "
+                      f"{resolved['projects']} projects; {report.flags} consistency flags", file=sys.stderr)
     finally:
         db.close()
     return report
+
+
+def derived_tables_stale(db: sqlite_utils.Database) -> bool:
+    """Whether a mention lacks its entity link (a build was interrupted before resolution)."""
+    for kind, column, key in (("people", "person_id", "name"), ("organizations", "organization_id", "name"),
+                              ("projects", "project_id", "code")):
+        if db.execute(f"select 1 from {RECORD_TABLES[kind].name} where {column} is null and {key} is not null "
+                      "limit 1").fetchone():
+            return True
+    return False
 
 
 def _remove_missing(db: sqlite_utils.Database, roots: list[Path], files: dict[str, Path]) -> int:

@@ -173,3 +173,60 @@ def train_doctype(corpus_dir: str, gold_dir: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.option("--db", "db_path", default="letopis.db", show_default=True, type=click.Path(exists=True, dir_okay=False))
+def resolve(db_path: str) -> None:
+    """Re-run entity resolution and the consistency checks on a built database (build does this itself)."""
+    import sqlite_utils
+
+    from index.checks import run_checks
+    from index.resolve import resolve as resolve_entities
+
+    db = sqlite_utils.Database(db_path)
+    counts = resolve_entities(db)
+    flags = run_checks(db)
+    click.echo(", ".join(f"{n} {table}" for table, n in counts.items()) + f"; {flags} flags")
+
+
+@main.command("evaluate-resolution")
+@click.argument("pairs_path", default="corpus/resolution/pairs.jsonl", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "db_path", default="letopis.db", show_default=True, type=click.Path(exists=True, dir_okay=False),
+              help="A database built from the corpus the pairs were labelled on.")
+@click.option("--errors", is_flag=True, help="List every pair the resolver gets wrong.")
+def evaluate_resolution(pairs_path: str, db_path: str, errors: bool) -> None:
+    """Pairwise precision and recall of entity resolution against labelled mention pairs."""
+    import sqlite_utils
+
+    from index.pairs import format_scores, read_pairs, score_pairs, wrong_pairs
+
+    db = sqlite_utils.Database(db_path)
+    pairs = read_pairs(Path(pairs_path))
+    click.echo(format_scores(score_pairs(db, pairs)))
+    if errors:
+        for pair, predicted in wrong_pairs(db, pairs):
+            click.echo(f"{pair['kind']}: labelled {'same' if pair['same'] else 'different'}, resolved "
+                       f"{predicted}: {pair['a']['text']} ({pair['a']['document']}) / "
+                       f"{pair['b']['text']} ({pair['b']['document']})")
+
+
+@main.command("pairs-candidates")
+@click.option("--db", "db_path", default="letopis.db", show_default=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="JSON-lines file to write.")
+@click.option("--people", default=300, show_default=True)
+@click.option("--organizations", default=80, show_default=True)
+@click.option("--projects", default=40, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+def pairs_candidates(db_path: str, out_path: str, people: int, organizations: int, projects: int, seed: int) -> None:
+    """Propose mention pairs to label for evaluate-resolution (the resolver's answers are not shown)."""
+    import sqlite_utils
+
+    from index.pairs import candidate_pairs
+
+    pairs = candidate_pairs(sqlite_utils.Database(db_path),
+                            {"person": people, "organization": organizations, "project": projects}, seed=seed)
+    with open(out_path, "w", encoding="utf-8") as out:
+        for pair in pairs:
+            out.write(json.dumps(pair, ensure_ascii=False) + "\n")
+    click.echo(f"{len(pairs)} pairs written to {out_path}; set \"same\" on each and append them to the pairs file.")

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import sqlite_utils
 
-from .schema import DOCUMENTS, FAILURES, RECORD_TABLES, SINGLE_RECORD_KINDS
+from .schema import DOCUMENTS, ENTITY_TABLES, FAILURES, RECORD_TABLES, SINGLE_RECORD_KINDS
 
 MANIFEST_COLUMNS = ("file", "source_url", "municipality", "retrieved", "sha256")
 
@@ -98,7 +98,9 @@ def items_of(extracted: dict, kind: str) -> list[dict]:
 def record_rows(extracted: dict, doc_id: str, kind: str) -> list[dict[str, Any]]:
     """The rows of table ``kind`` for one extracted document, in document order."""
     spec = RECORD_TABLES[kind]
-    fields = [c for c in spec.columns if c not in ("id", "document_id", "municipality") and not c.startswith("evidence_")]
+    links = {column for column, _, _ in spec.foreign_keys}
+    fields = [c for c in spec.columns
+              if c not in ("id", "document_id", "municipality") and c not in links and not c.startswith("evidence_")]
     rows = []
     for n, item in enumerate(items_of(extracted, kind), start=1):
         row: dict[str, Any] = {"id": record_id(doc_id, kind, n), "document_id": doc_id}
@@ -114,8 +116,12 @@ def record_rows(extracted: dict, doc_id: str, kind: str) -> list[dict[str, Any]]
 def delete_document_rows(db: sqlite_utils.Database, doc_ids: set[str]) -> None:
     """Delete the documents ``doc_ids`` and every record row that points at them (no transaction)."""
     for doc_id in sorted(doc_ids):
-        for kind in RECORD_TABLES:
-            db[kind].delete_where("document_id = ?", [doc_id])
+        for spec in RECORD_TABLES.values():
+            db[spec.name].delete_where("document_id = ?", [doc_id])
+        for spec in ENTITY_TABLES.values():
+            for column, other, _ in spec.foreign_keys:
+                if other == DOCUMENTS.name and db[spec.name].exists():
+                    db[spec.name].delete_where(f"[{column}] = ?", [doc_id])
         db[DOCUMENTS.name].delete_where("id = ?", [doc_id])
 
 
@@ -133,12 +139,12 @@ def load_document(db: sqlite_utils.Database, extracted: dict, path: str, source_
     with db.atomic():
         stale = {row["id"] for row in db[DOCUMENTS.name].rows_where("path = ? and id != ?", [path, doc_id])}
         delete_document_rows(db, stale)
-        for kind in RECORD_TABLES:
-            db[kind].delete_where("document_id = ?", [doc_id])
+        for spec in RECORD_TABLES.values():
+            db[spec.name].delete_where("document_id = ?", [doc_id])
         db[DOCUMENTS.name].upsert(doc, pk=DOCUMENTS.pk)
         for kind, rows in children.items():
             if rows:
-                db[kind].insert_all(rows, pk="id")
+                db[RECORD_TABLES[kind].name].insert_all(rows, pk="id")
         db[FAILURES.name].delete_where("path = ?", [path])
     return doc_id
 

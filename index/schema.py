@@ -31,30 +31,38 @@ class TableSpec:
 
     name: str
     columns: dict[str, str]
-    pk: str
+    pk: str | tuple[str, ...]
     not_null: tuple[str, ...] = ()
     foreign_keys: tuple[tuple[str, str, str], ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
     unique_indexes: tuple[tuple[str, ...], ...] = ()
     fts: tuple[str, ...] = ()
     json_columns: tuple[str, ...] = ()
+    kind: str | None = None
+    """For a record table, the contract's record kind it stores (``projects`` → ``project_mentions``)."""
 
 
-def record_table(kind: str, fields: dict[str, str], *, indexes=(), json_columns=(), fts=()) -> TableSpec:
+def record_table(kind: str, fields: dict[str, str], *, indexes=(), json_columns=(), fts=(), table: str | None = None,
+                 links: tuple[tuple[str, str, str], ...] = ()) -> TableSpec:
     """The declaration of a per-record-kind table: id, document_id, the fields, then evidence.
+
+    ``table`` names the table when it differs from the contract's kind (``projects`` mentions
+    live in ``project_mentions``, the resolved projects in ``projects``); ``links`` are columns
+    entity resolution fills in, pointing at an entity table.
 
     ``municipality`` is copied from the parent document so Datasette can facet on it; it is
     rewritten together with the document, in the same transaction, so it cannot drift.
     """
-    columns = {"id": TEXT, "document_id": TEXT, **fields, "method": TEXT, "confidence": REAL, "municipality": TEXT,
-               **EVIDENCE_COLUMNS}
+    columns = {"id": TEXT, "document_id": TEXT, **fields, **{column: TEXT for column, _, _ in links},
+               "method": TEXT, "confidence": REAL, "municipality": TEXT, **EVIDENCE_COLUMNS}
     return TableSpec(
-        name=kind,
+        name=table or kind,
         columns=columns,
         pk="id",
         not_null=("document_id",),
-        foreign_keys=(("document_id", "documents", "id"),),
-        indexes=(("document_id",), ("municipality",), *indexes),
+        foreign_keys=(("document_id", "documents", "id"), *links),
+        indexes=(("document_id",), ("municipality",), *indexes, *((column,) for column, _, _ in links)),
+        kind=kind,
         json_columns=tuple(json_columns),
         fts=tuple(fts),
     )
@@ -89,13 +97,14 @@ DOCUMENTS = TableSpec(
 )
 
 RECORD_TABLES: dict[str, TableSpec] = {
-    spec.name: spec
+    spec.kind: spec
     for spec in (
         record_table("dates", {"value": TEXT, "role": TEXT}, indexes=(("value",),)),
         record_table(
             "people",
             {"name": TEXT, "title": TEXT, "role": TEXT, "organization": TEXT},
             indexes=(("name",),),
+            links=(("person_id", "persons", "id"),),
         ),
         record_table("attendance", {"present": INTEGER, "absent": INTEGER, "total": INTEGER}),
         record_table("agenda_items", {"number": TEXT, "text": TEXT}),
@@ -137,8 +146,11 @@ RECORD_TABLES: dict[str, TableSpec] = {
             },
             indexes=(("code",),),
             json_columns=("partners", "contract_codes"),
+            table="project_mentions",
+            links=(("project_id", "projects", "id"),),
         ),
-        record_table("organizations", {"name": TEXT, "kind": TEXT}, indexes=(("name",),)),
+        record_table("organizations", {"name": TEXT, "kind": TEXT}, indexes=(("name",),),
+                     table="organization_mentions", links=(("organization_id", "organizations", "id"),)),
         record_table("redactions", {"kind": TEXT}),
     )
 }
@@ -150,12 +162,70 @@ FAILURES = TableSpec(
     not_null=("reason",),
 )
 
+_SEEN = {"mentions": INTEGER, "documents": INTEGER, "first_seen": TEXT, "last_seen": TEXT}
+
+ENTITY_TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec(
+            name="municipalities",
+            columns={"id": TEXT, "name": TEXT, "region": TEXT, "centre": TEXT, "documents": INTEGER},
+            pk="id",
+            indexes=(("name",), ("region",)),
+        ),
+        TableSpec(
+            name="persons",
+            columns={"id": TEXT, "name": TEXT, "aliases": TEXT, "municipality": TEXT, "municipalities": TEXT,
+                     "region": TEXT, "titles": TEXT, "roles": TEXT, **_SEEN},
+            pk="id",
+            indexes=(("name",), ("municipality",)),
+            json_columns=("aliases", "municipalities", "titles", "roles"),
+        ),
+        TableSpec(
+            name="organizations",
+            columns={"id": TEXT, "name": TEXT, "kind": TEXT, "legal_form": TEXT, "municipality": TEXT,
+                     "aliases": TEXT, **_SEEN},
+            pk="id",
+            indexes=(("name",), ("municipality",), ("kind",)),
+            json_columns=("aliases",),
+        ),
+        TableSpec(
+            name="projects",
+            columns={"id": TEXT, "code": TEXT, "contract_codes": TEXT, "title": TEXT, "programme": TEXT,
+                     "beneficiary": TEXT, "municipality": TEXT, "start": TEXT, "end": TEXT, "total_eur": REAL,
+                     "totals_stated": INTEGER, **_SEEN},
+            pk="id",
+            indexes=(("municipality",), ("programme",)),
+            json_columns=("contract_codes",),
+        ),
+        TableSpec(
+            name="project_documents",
+            columns={"project_id": TEXT, "document_id": TEXT, "link": TEXT},
+            pk=("project_id", "document_id"),
+            foreign_keys=(("project_id", "projects", "id"), ("document_id", "documents", "id")),
+            indexes=(("document_id",),),
+        ),
+        TableSpec(
+            name="flags",
+            columns={"id": TEXT, "kind": TEXT, "document_id": TEXT, "municipality": TEXT, "explanation": TEXT,
+                     "evidence": TEXT, "other_document_id": TEXT},
+            pk="id",
+            foreign_keys=(("document_id", "documents", "id"), ("other_document_id", "documents", "id")),
+            indexes=(("kind",), ("document_id",), ("municipality",)),
+            json_columns=("evidence",),
+        ),
+    )
+}
+"""Derived tables, rewritten as a whole by entity resolution and the consistency checks at the end
+of each build (``index/resolve.py``, ``index/checks.py``)."""
+
 TABLES: dict[str, TableSpec] = {
     DOCUMENTS.name: DOCUMENTS,
-    **RECORD_TABLES,
+    **ENTITY_TABLES,
+    **{spec.name: spec for spec in RECORD_TABLES.values()},
     FAILURES.name: FAILURES,
 }
-"""Every table, parents before children (the order they are created in)."""
+"""Every table by name, parents before children (the order they are created in)."""
 
 SINGLE_RECORD_KINDS = ("attendance",)
 """Record kinds the contract holds as one object (or None) rather than a list."""
@@ -178,9 +248,11 @@ def ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
         )
     else:
         existing = set(table.columns_dict)
+        references = {column: (other, other_column) for column, other, other_column in spec.foreign_keys}
         for column, column_type in spec.columns.items():
             if column not in existing:
-                table.add_column(column, column_type)
+                other, other_column = references.get(column, (None, None))
+                table.add_column(column, column_type, fk=other, fk_col=other_column)
     for columns in spec.indexes:
         table.create_index(columns, index_name=index_name(spec.name, columns), if_not_exists=True)
     for columns in spec.unique_indexes:
@@ -191,8 +263,34 @@ def ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
         table.enable_fts(list(spec.fts), create_triggers=True, tokenize=FTS_TOKENIZE)
 
 
+def _drop_everything(db: sqlite_utils.Database) -> None:
+    with db.conn:
+        for name in [r[0] for r in db.execute("select name from sqlite_master where type = 'trigger'").fetchall()]:
+            db.execute(f"drop trigger if exists [{name}]")
+        for name in sorted(fts_table_names(db)):
+            if name in db.table_names():
+                db.execute(f"drop table if exists [{name}]")
+        for name in db.table_names():
+            db.execute(f"drop table if exists [{name}]")
+
+
+SCHEMA_VERSION = 2
+"""Bumped when a table changes meaning (version 2: ``projects`` and ``organizations`` became the
+resolved entities; their mentions moved to ``project_mentions`` and ``organization_mentions``)."""
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Bring ``db`` up to the declared schema; calling it again changes nothing."""
+    """Bring ``db`` up to the declared schema; calling it again changes nothing.
+
+    A database made under an older :data:`SCHEMA_VERSION` is emptied first (every table is
+    derived from the corpus, so the next build refills it) rather than patched into a shape
+    where an old table means something else.
+    """
+    version = db.execute("pragma user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        if version < SCHEMA_VERSION and db.table_names():
+            _drop_everything(db)
+        db.execute(f"pragma user_version = {SCHEMA_VERSION}")
     for spec in TABLES.values():
         ensure_table(db, spec)
 

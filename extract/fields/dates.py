@@ -23,6 +23,9 @@ _WEEKDAY_PREFIX = re.compile(r"[ \t]*(?:[А-Яа-я]+,?[ \t]*)?")
 _TIME_TO_EOL = re.compile(r"[ \t]*(?:г\.)?[ \t]*[|,]?[ \t]*\d{1,2}:\d{2}[ \t]*(?:ч\.?)?[ \t]*(?:\|[^\n]*)?(?:\n|$)")
 _RANGE_BETWEEN = re.compile(r"^\s*(?:г\.|г)?\s*(?:[-–—]|до|to)\s*$", re.I)
 _FROM = re.compile(r"(?:^|\s)(?:от|считано от|начало|начална дата|стартира(?:ла|ше)? на)\s*:?\s*$", re.I)
+_UNTIL_NEXT = re.compile(r"\s*(?:г\.)?\s*(?:,?\s*(?:и\s+)?(?:[а-я]+\s+){1,3})?до\s*$")  # "от D1 г. и ще продължи до D2"
+_SENTENCE_FROM = re.compile(r"(?:^|[.!?\n]\s*)от\s*$", re.I)
+_PROJECT_WORDS = re.compile(r"проект|изпълнява|реализира|стартира")
 _UNTIL = re.compile(r"(?:^|[\s(])(?:до|краен срок|крайна дата|приключва(?:не)? на|завършва на|край)\s*:?\s*$", re.I)
 
 
@@ -88,15 +91,21 @@ def find_dates(text: str) -> list[tuple[int, int, str, str]]:
 
 def _cue_role(before: str, after: str, raw_before: str, timestamp_line: bool) -> str | None:
     cues = date_lexicon()["role_cues"]
+    before = re.sub(r"\([^()]*\)", "", before)  # "Крайна дата (съгласно Анекс № 3 от ...): DATE"
+    before = re.sub(r"(?:^|\n)([^\n:.]{2,40})\n[ \t]*$", r"\n\1:", before)  # a label on its own line: "Начало\nDATE"
     near = re.sub(r"\s*\|\s*$", ":", fold(before[-60:]).rstrip())  # "| Край | 30.09.2025 |" reads as "Край:"
     found = [(near.rfind(cue), near.rfind(cue) + len(cue.rstrip(":")), role)
              for role in ("start", "end", "published", "updated", "deadline", "signed") for cue in cues[role] if cue in near]
     # The closest cue wins ("дата на стартиране: ..., дата на приключване: 30.09.2025"); a cue inside a
     # longer one ("дата:" inside "Начална дата:") does not count.
     found = [f for f in found if not any(o[0] <= f[0] and f[1] <= o[1] and (o[1] - o[0]) > (f[1] - f[0]) for o in found)]
+    if _OWN_HEADING.search(raw_before):
+        return "meeting"
+    if re.search(r"(?:№|n)\s*[\w./-]+\s+от\s*$", near):  # "(съгласно Анекс № 3 от 09.05.2023 г.)" cites an act
+        return "reference"
     if found:
         return max(found, key=lambda f: (f[1], f[1] - f[0]))[2]
-    if _OWN_HEADING.search(raw_before):
+    if re.search(r"(?:^|\s)днес\s*,?\s*$", near):  # "Днес, 15.10.2021 г., се проведе" is not a dateline
         return "meeting"
     if _DATELINE.search(before[-60:]) and re.match(r"\s*(?:\n|$|,)", after):
         return "signed"
@@ -126,8 +135,11 @@ def extract_dates(doc: Document) -> list[dict]:
         if roles[i]:
             continue
         before, after = clause_before(text, start), clause_after(text, end, 40)
-        if _FROM.search(before) and i + 1 < len(found) and re.match(r"\s*(?:г\.)?\s*до\s*$", text[end:found[i + 1][0]]):
+        if _FROM.search(before) and i + 1 < len(found) and _UNTIL_NEXT.match(text[end:found[i + 1][0]]):
             roles[i], roles[i + 1] = "start", "end"
+            continue
+        if _SENTENCE_FROM.search(before) and _PROJECT_WORDS.search(fold(clause_after(text, end, 80))):
+            roles[i] = "start"  # "От 01.03.2024 г. Община Банско изпълнява проект ..."
             continue
         if _UNTIL.search(before) and re.search(r"(?:продължителност|срок|период|изпълнение|изпълнява|реализация|реализира|приключ|продължи|проект)", fold(before)):
             roles[i] = "end"

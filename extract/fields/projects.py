@@ -15,10 +15,12 @@ _SP = r"[ \u00a0]?"
 _ISUN = re.compile(
     rf"(?<![\w])(?P<code>[BВ][GГ]{_SP}\d\d{_SP}[A-ZА-Я0-9]{{2,8}}?\d{{3}}{_SP}{_D}{_SP}\d{{1,2}}(?:{_SP}\.{_SP}\d{{1,3}}){{1,3}}"
     rf"(?:{_SP}{_D}{_SP}\d{{4}}(?:{_SP}{_D}{_SP}[CСcс]{_SP}\d{{2}})?)?)(?=[^\d]|$)")
-_RRP = re.compile(rf"(?<![\w])(?P<code>BG{_D}RRP{_D}\d{{1,2}}\.\d{{3}}(?:{_D}\d{{4}}(?:{_D}C\d\d)?)?)")
+_RRP = re.compile(rf"(?<![\w])(?P<code>BG{_SP}{_D}{_SP}RRP{_SP}{_D}{_SP}\d{{1,2}}\.\d{{3}}(?:{_SP}{_D}{_SP}\d{{4}}"
+                  rf"(?:{_SP}{_D}{_SP}C{_SP}\d\d)?)?)")
 _OLD = re.compile(r"(?:проект|договор|контракт|№|N)[^\n\d]{0,25}?(?<![\d./-])(?P<code>\d{2}-\d{2}-\d{1,4})(?![\d./-])", re.I)
 _RURAL = re.compile(r"(?<![\d/])(?P<code>\d{2}/\d{2,3}/\d/\d/\d{4,5})(?![\d/])")
-_INTERREG = re.compile(r"(?<![\w.])(?P<code>(?:CB|ROBG|BGMK|BGRS|GR-BG|BG-TR)[-.]?\d{1,3}(?:\.\d{1,3}){1,3}|ROBG-\d{1,4})(?![\w])")
+_INTERREG = re.compile(r"(?<![\w.])(?P<code>(?:CB|ROBG|BGMK|BGRS|GR-BG|BG-TR)[-.]?\d{1,3}(?:\.\d{1,3}){1,3}|ROBG-\d{1,4}"
+                       r"|CB\d{2}[A-Z]{4,8}-\d{1,2}(?:\.\d{1,2})?-\d{2,4})(?![\w])")
 _DURATION = re.compile(r"(?P<n>\d{1,3})\s*(?:\([а-я ]+\)\s*)?(?:календарни\s+)?месец[аи]?", re.I)
 
 
@@ -32,8 +34,9 @@ def canonical_code(raw: str) -> str:
 def find_codes(text: str) -> list[tuple[int, int, str]]:
     """Project and procedure codes in ``text``: (start, end, canonical code), in order."""
     found = []
+    latin = to_latin_lookalikes(text)  # one letter for one, so offsets stay valid: СB007 → CB007
     for pattern in (_ISUN, _RRP, _RURAL, _INTERREG, _OLD):
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(latin if pattern in (_RRP, _INTERREG) else text):
             s, e = match.span("code")
             if any(s < fe and fs < e for fs, fe, _ in found):
                 continue
@@ -188,6 +191,28 @@ def project_budget(amounts: list[dict]) -> dict:
     return budget
 
 
+_PROJECT_PERIOD = re.compile(r"(?<!\w)проект(?:ът|а)?(?!\w)|продължителност|период|изпълн|реализ")
+
+
+def _period_date(text: str, dates: list[dict], role: str) -> str | None:
+    """The project's own start or end among the section's dates of that role.
+
+    A date whose sentence names the project (``Проектът се изпълнява от ...``) wins over an
+    activity's (``Строителните работи стартираха на ...``); for the end, an extension
+    (``срокът е удължен до ...``) wins over the original end; otherwise the first one.
+    """
+    candidates = [d for d in dates if d["role"] == role]
+    if not candidates:
+        return None
+
+    def rank(d: dict) -> tuple:
+        window = text[max(0, d["evidence"]["start"] - 160):d["evidence"]["start"]]
+        sentence = fold(re.split(r"[.!?]\s+(?=[А-ЯA-Z])|\n", window)[-1])
+        return (role == "end" and "удълж" in sentence, bool(_PROJECT_PERIOD.search(sentence)))
+    best = max(rank(d) for d in candidates)
+    return next(d["value"] for d in candidates if rank(d) == best)
+
+
 def extract_projects(doc: Document, dates: list[dict], municipality: str | None,
                      amounts: list[dict] | None = None) -> list[dict]:
     """Project records. Contract codes (``-C01``) fold into their project; procedures are kept apart.
@@ -236,8 +261,8 @@ def extract_projects(doc: Document, dates: list[dict], municipality: str | None,
             "programme": programme,
             "beneficiary": owner,
             "partners": [p for p in partners if p != owner],
-            "start": next((d["value"] for d in in_section if d["role"] == "start"), None),
-            "end": next((d["value"] for d in in_section if d["role"] == "end"), None),
+            "start": _period_date(text, in_section, "start"),
+            "end": _period_date(text, in_section, "end"),
             "duration_months": int(duration["n"]) if duration else None,
             **project_budget(section_amounts),
             "method": code_family(code),

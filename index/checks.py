@@ -1,0 +1,238 @@
+"""Consistency checks across records and documents: the numbers that don't add up.
+
+Each check is a function over database rows that returns flags; :func:`run_checks` rewrites
+the ``flags`` table with all of them in one transaction at the end of a build (after entity
+resolution, which the cross-document checks rely on). A flag says what is inconsistent in a
+sentence a reader understands and carries the evidence spans involved, so the Datasette page
+can link to the exact places.
+
+The checks, in ``CHECKS`` order:
+
+- ``tally_exceeds_present``: a decision's votes add up to more than the members present (or
+  than the body's members);
+- ``attendance_mismatch``: present + absent differs from the body's stated total;
+- ``budget_parts_mismatch``: EU + national + own contributions do not make the stated total
+  (with a hint when a leading digit seems dropped: 250 000 for 1 250 000);
+- ``project_total_differs``: two documents state different totals for one project (compared in EUR);
+- ``weekday_mismatch`` / ``meeting_date_mismatch``: a date contradicts the document's own date
+  (``Сряда, 19 юни 2024`` when 19 June 2024 was a Wednesday is fine; a Thursday is not), or the
+  heading and the opening line give two different meeting dates;
+- ``returned_not_revoted``: the regional governor returned a decision (чл. 45 ЗМСМА) and no later
+  decision of that council refers to it again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections import defaultdict
+from typing import Callable, Iterable
+
+import sqlite_utils
+
+from extract.lexicon import date_lexicon
+
+from .schema import ENTITY_TABLES, RECORD_TABLES
+
+Flag = dict
+TOLERANCE_EUR = 1.0
+"""Rounding slack when comparing money: stated parts are rounded to cents or whole units."""
+
+
+def _evidence(document_id: str, row: dict) -> dict:
+    return {"document_id": document_id, "start": row.get("evidence_start"), "end": row.get("evidence_end"),
+            "text": row.get("evidence_text")}
+
+
+def _flag(kind: str, document_id: str, municipality: str | None, explanation: str, evidence: list[dict],
+          other_document_id: str | None = None) -> Flag:
+    key = json.dumps([kind, document_id, other_document_id, [(e["document_id"], e["start"]) for e in evidence]])
+    return {"id": f"{kind}:{hashlib.sha1(key.encode()).hexdigest()[:12]}", "kind": kind, "document_id": document_id,
+            "municipality": municipality, "explanation": explanation,
+            "evidence": json.dumps(evidence, ensure_ascii=False), "other_document_id": other_document_id}
+
+
+def _by_document(db: sqlite_utils.Database, kind: str) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for row in db.query(f"select * from {RECORD_TABLES[kind].name} order by id"):
+        grouped[row["document_id"]].append(row)
+    return grouped
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= max(TOLERANCE_EUR, 0.0005 * max(abs(a), abs(b)))
+
+
+def _amount(value: float | None) -> str:
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(",00", "") if value is not None else "?"
+
+
+def tally_exceeds_present(db: sqlite_utils.Database) -> Iterable[Flag]:
+    attendance = _by_document(db, "attendance")
+    for doc_id, decisions in _by_document(db, "decisions").items():
+        present = next((a for a in attendance.get(doc_id, []) if a["present"]), None)
+        total = next((a for a in attendance.get(doc_id, []) if a["total"]), None)
+        for decision in decisions:
+            votes = [decision[c] for c in ("votes_for", "votes_against", "votes_abstained") if decision[c] is not None]
+            if not votes:
+                continue
+            cast = sum(votes)
+            for limit_row, limit_column, word in ((present, "present", "present"), (total, "total", "members")):
+                if limit_row and cast > limit_row[limit_column]:
+                    yield _flag("tally_exceeds_present", doc_id, decision["municipality"],
+                                f"Decision {decision['number'] or ''} counts {cast} votes, but the document states "
+                                f"{limit_row[limit_column]} {word}.".replace("  ", " "),
+                                [_evidence(doc_id, decision), _evidence(doc_id, limit_row)])
+                    break
+
+
+def attendance_mismatch(db: sqlite_utils.Database) -> Iterable[Flag]:
+    for doc_id, rows in _by_document(db, "attendance").items():
+        for row in rows:
+            if None not in (row["present"], row["absent"], row["total"]) and row["present"] + row["absent"] != row["total"]:
+                yield _flag("attendance_mismatch", doc_id, row["municipality"],
+                            f"{row['present']} present and {row['absent']} absent make "
+                            f"{row['present'] + row['absent']}, but the body has {row['total']} members.",
+                            [_evidence(doc_id, row)])
+
+
+def _dropped_digit(parts: float, total: float) -> bool:
+    whole_parts, whole_total = str(int(round(parts))), str(int(round(total)))
+    return len(whole_parts) > len(whole_total) and whole_parts.endswith(whole_total)
+
+
+def budget_parts_mismatch(db: sqlite_utils.Database) -> Iterable[Flag]:
+    for row in db.query(f"select * from {RECORD_TABLES['projects'].name} order by id"):
+        parts = [row[c] for c in ("eu", "national", "own") if row[c] is not None]
+        total = row["total"]
+        if total is None or len(parts) < 2:
+            continue
+        grant = sum(row[c] for c in ("eu", "national") if row[c] is not None)
+        if _close(sum(parts), total) or (row["eu"] is not None and row["national"] is not None and _close(grant, total)):
+            continue
+        if len(parts) < 3 and sum(parts) < total:
+            continue  # a part may simply be unstated (or the page gives one partner's share)
+        hint = " A leading digit of the total seems to be missing." if _dropped_digit(sum(parts), total) else ""
+        yield _flag("budget_parts_mismatch", row["document_id"], row["municipality"],
+                    f"Project {row['code']}: the EU, national and own parts add up to {_amount(sum(parts))} "
+                    f"{row['currency'] or ''}, but the stated total is {_amount(total)}.{hint}".replace(" .", "."),
+                    [_evidence(row["document_id"], row)])
+
+
+def project_total_differs(db: sqlite_utils.Database) -> Iterable[Flag]:
+    rows = list(db.query(f"select m.*, d.document_date from {RECORD_TABLES['projects'].name} m "
+                         "join documents d on d.id = m.document_id "
+                         "where m.project_id is not null and m.total_eur is not null "
+                         "order by m.project_id, d.document_date, m.id"))
+    by_project: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_project[row["project_id"]].append(row)
+    for project, stated in by_project.items():
+        first = stated[0]
+        for other in stated[1:]:
+            if other["document_id"] != first["document_id"] and not _close(first["total_eur"], other["total_eur"]):
+                yield _flag("project_total_differs", other["document_id"], other["municipality"],
+                            f"Project {project}: this document states a total of {_amount(other['total_eur'])} EUR, "
+                            f"an earlier one {_amount(first['total_eur'])} EUR.",
+                            [_evidence(other["document_id"], other), _evidence(first["document_id"], first)],
+                            other_document_id=first["document_id"])
+                break
+
+
+_WEEKDAYS = {name: i for i, name in enumerate(date_lexicon()["weekdays"])}
+_WEEKDAY_BEFORE = re.compile(rf"({'|'.join(_WEEKDAYS)})\s*,?\s*(?:\([^)]*\)\s*)?$", re.I)
+
+
+def weekday_mismatch(db: sqlite_utils.Database) -> Iterable[Flag]:
+    texts = {r["id"]: r["text"] for r in db.query("select id, text from documents")}
+    for doc_id, dates in _by_document(db, "dates").items():
+        text = texts.get(doc_id) or ""
+        for row in dates:
+            start = row["evidence_start"] or 0
+            written = _WEEKDAY_BEFORE.search(text[max(0, start - 20):start]) or \
+                re.match(rf"\s*({'|'.join(_WEEKDAYS)})\b", row["evidence_text"] or "", re.I) or \
+                re.match(rf"\s*(?:г\.)?\s*\(?\s*({'|'.join(_WEEKDAYS)})", text[row["evidence_end"] or 0:][:25], re.I)
+            if not written or not row["value"]:
+                continue
+            day = dt.date.fromisoformat(row["value"])
+            if _WEEKDAYS[written.group(1).lower()] != day.weekday():
+                actual = date_lexicon()["weekdays"][day.weekday()]
+                yield _flag("weekday_mismatch", doc_id, row["municipality"],
+                            f"The text calls {row['value']} a {written.group(1).lower()}; it was a {actual}.",
+                            [_evidence(doc_id, row)])
+
+
+def meeting_date_mismatch(db: sqlite_utils.Database, head_chars: int = 800) -> Iterable[Flag]:
+    documents = {r["id"]: r for r in db.query("select id, doc_type, document_date from documents")}
+    for doc_id, dates in _by_document(db, "dates").items():
+        doc = documents.get(doc_id) or {}
+        if doc.get("doc_type") not in ("protocol", "decision"):
+            continue
+        heading = [d for d in dates if d["role"] == "meeting" and (d["evidence_start"] or 0) < head_chars]
+        values = sorted({d["value"] for d in heading})
+        if len(values) > 1:
+            yield _flag("meeting_date_mismatch", doc_id, heading[0]["municipality"],
+                        f"The beginning of the document gives different meeting dates: {', '.join(values)}.",
+                        [_evidence(doc_id, d) for d in heading])
+
+
+_RETURN = re.compile(
+    r"(?:областни(?:я|ят)\s+управител|областен\s+управител)[^.]{0,200}?(?:връща|върна)[^.]{0,80}?"
+    r"решение\s*(?:№|N)\s*(?P<n>\d+)|(?:връща|върнат[оа]?)[^.]{0,120}?решение\s*(?:№|N)\s*(?P<m>\d+)"
+    r"[^.]{0,200}?(?:областни(?:я|ят)\s+управител|чл\.\s*45)", re.I)
+
+
+def returned_decisions(text: str) -> list[tuple[int, int, str]]:
+    """Decisions the regional governor returned, as (start, end, decision number) in ``text``."""
+    return [(m.start(), m.end(), m["n"] or m["m"]) for m in _RETURN.finditer(text)]
+
+
+def returned_not_revoted(db: sqlite_utils.Database) -> Iterable[Flag]:
+    documents = list(db.query("select id, municipality, document_date, text from documents order by document_date, id"))
+    decisions_by_place: dict[str | None, list[dict]] = defaultdict(list)
+    for row in db.query(f"select d.*, doc.document_date from {RECORD_TABLES['decisions'].name} d "
+                        "join documents doc on doc.id = d.document_id"):
+        decisions_by_place[row["municipality"]].append(row)
+    for doc in documents:
+        for start, end, number in returned_decisions(doc["text"] or ""):
+            refers = re.compile(rf"решени[ея]\s*(?:№|N)\s*{number}\b", re.I)
+            revoted = [d for d in decisions_by_place[doc["municipality"]]
+                       if refers.search(d["text"] or "") and d["number"] != number
+                       and (d["document_date"] or "") >= (doc["document_date"] or "")]
+            if revoted:
+                continue
+            yield _flag("returned_not_revoted", doc["id"], doc["municipality"],
+                        f"Decision № {number} was returned by the regional governor, and no later decision of this "
+                        "council in the archive refers to it again.",
+                        [{"document_id": doc["id"], "start": start, "end": end, "text": doc["text"][start:end]}])
+
+
+CHECKS: dict[str, Callable[[sqlite_utils.Database], Iterable[Flag]]] = {
+    "tally_exceeds_present": tally_exceeds_present,
+    "attendance_mismatch": attendance_mismatch,
+    "budget_parts_mismatch": budget_parts_mismatch,
+    "project_total_differs": project_total_differs,
+    "weekday_mismatch": weekday_mismatch,
+    "meeting_date_mismatch": meeting_date_mismatch,
+    "returned_not_revoted": returned_not_revoted,
+}
+
+
+def find_flags(db: sqlite_utils.Database) -> list[Flag]:
+    """Every flag every check raises, deduplicated by id, in a stable order."""
+    found: dict[str, Flag] = {}
+    for check in CHECKS.values():
+        for flag in check(db):
+            found.setdefault(flag["id"], flag)
+    return sorted(found.values(), key=lambda f: (f["kind"], f["document_id"], f["id"]))
+
+
+def run_checks(db: sqlite_utils.Database) -> int:
+    """Rewrite the ``flags`` table from scratch, atomically; returns the number of flags."""
+    flags = find_flags(db)
+    with db.atomic():
+        db["flags"].delete_where()
+        if flags:
+            db["flags"].insert_all(flags, pk=ENTITY_TABLES["flags"].pk)
+    return len(flags)
