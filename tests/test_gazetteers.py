@@ -304,7 +304,7 @@ def test_programme_names():
 
 def test_legal_forms():
     header, rows = read_tsv("legal_forms.tsv")
-    assert header == ["form", "kind"]
+    assert header == ["form", "kind", "canonical"]
     forms = [r["form"] for r in rows]
     assert len(set(forms)) == len(forms), [x for x, c in Counter(forms).items() if c > 1]
     for r in rows:

@@ -11,7 +11,7 @@ import sqlite_utils
 import index.load
 from index.build import build, is_under, iter_files, stored_path
 from index.load import document_id, load_document, read_manifest
-from index.schema import RECORD_TABLES, TABLES, ensure_schema, fts_table_names
+from index.schema import RECORD_TABLES, SCHEMA_VERSION, TABLES, ensure_schema, fts_table_names
 
 VERSION = "fake-1"
 
@@ -178,9 +178,9 @@ def rows(db_path: Path, sql: str, params=()) -> list[dict]:
 
 
 def assert_no_orphans(db_path: Path) -> None:
-    for kind in RECORD_TABLES:
-        orphans = rows(db_path, f"select id from {kind} where document_id not in (select id from documents)")
-        assert orphans == [], kind
+    for spec in RECORD_TABLES.values():
+        orphans = rows(db_path, f"select id from {spec.name} where document_id not in (select id from documents)")
+        assert orphans == [], spec.name
 
 
 def schema_dump(db: sqlite_utils.Database) -> list[tuple]:
@@ -208,12 +208,11 @@ def test_schema_declares_tables_keys_indexes_and_fts():
     for name, spec in TABLES.items():
         table = db[name]
         assert list(table.columns_dict) == list(spec.columns)
-        assert table.pks == [spec.pk]
-    for kind in RECORD_TABLES:
-        assert [(fk.column, fk.other_table, fk.other_column) for fk in db[kind].foreign_keys] == [
-            ("document_id", "documents", "id")
-        ]
-        assert any(ix.columns == ["document_id"] for ix in db[kind].indexes)
+        assert table.pks == ([spec.pk] if isinstance(spec.pk, str) else list(spec.pk))
+    for spec in RECORD_TABLES.values():
+        assert ("document_id", "documents", "id") in [
+            (fk.column, fk.other_table, fk.other_column) for fk in db[spec.name].foreign_keys]
+        assert any(ix.columns == ["document_id"] for ix in db[spec.name].indexes)
     documents_indexes = {tuple(ix.columns): ix.unique for ix in db["documents"].indexes}
     assert documents_indexes[("path",)] == 1
     for column in ("municipality", "doc_type", "document_date"):
@@ -225,9 +224,18 @@ def test_schema_declares_tables_keys_indexes_and_fts():
 
 def test_schema_adds_missing_columns_to_an_older_table():
     db = sqlite_utils.Database(memory=True)
+    db.execute(f"pragma user_version = {SCHEMA_VERSION}")
     db["failures"].create({"path": str, "reason": str}, pk="path")
     ensure_schema(db)
     assert list(db["failures"].columns_dict) == ["path", "reason", "sha256", "error_type", "failed_at"]
+
+
+def test_a_database_of_an_older_schema_version_is_emptied_not_patched():
+    db = sqlite_utils.Database(memory=True)
+    db["projects"].insert({"id": "x", "document_id": "d", "code": "BG"}, pk="id")  # version 1: mentions
+    ensure_schema(db)
+    assert db["projects"].count == 0 and "document_id" not in db["projects"].columns_dict
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 # --- build ----------------------------------------------------------------------------------
@@ -253,7 +261,7 @@ def test_build_indexes_documents_records_and_failures(corpus, tmp_path):
     assert decisions[0]["municipality"] == "Кочериново"
     attendance = rows(tmp_path / "letopis.db", "select * from attendance")
     assert [(a["present"], a["absent"], a["total"]) for a in attendance] == [(12, 3, 15)]
-    project = rows(tmp_path / "letopis.db", "select * from projects")[0]
+    project = rows(tmp_path / "letopis.db", "select * from project_mentions")[0]
     assert project["partners"] == '["Сдружение А", "Фондация Б"]'
     assert rows(tmp_path / "letopis.db", "select value_eur from amounts where role = 'total'") == [{"value_eur": 100000.0}]
 
@@ -267,9 +275,9 @@ def test_build_indexes_documents_records_and_failures(corpus, tmp_path):
 def test_evidence_columns_point_into_the_document_text(corpus, tmp_path):
     run(corpus, tmp_path / "letopis.db")
     checked = 0
-    for kind in RECORD_TABLES:
+    for spec in RECORD_TABLES.values():
         for row in rows(tmp_path / "letopis.db",
-                        f"select r.*, d.text as doc_text from {kind} r join documents d on d.id = r.document_id"):
+                        f"select r.*, d.text as doc_text from {spec.name} r join documents d on d.id = r.document_id"):
             assert row["evidence_page"] == 1
             assert row["evidence_text"] and row["doc_text"][row["evidence_start"]:row["evidence_end"]] == row["evidence_text"]
             checked += 1
@@ -313,8 +321,8 @@ def test_a_changed_file_replaces_its_rows(corpus, tmp_path):
     assert (report.added, report.updated, report.unchanged, report.removed) == (0, 1, 1, 0)
     docs = rows(db_path, "select id, path from documents where path like '%001_protocol.txt'")
     assert len(docs) == 1 and docs[0]["id"] != old_id
-    for kind in RECORD_TABLES:
-        assert rows(db_path, f"select id from {kind} where document_id = ?", [old_id]) == [], kind
+    for spec in RECORD_TABLES.values():
+        assert rows(db_path, f"select id from {spec.name} where document_id = ?", [old_id]) == [], spec.name
     assert len(rows(db_path, "select id from decisions where document_id = ?", [docs[0]["id"]])) == 1
     assert rows(db_path, "select present from attendance where document_id = ?", [docs[0]["id"]]) == [{"present": 10}]
     assert_no_orphans(db_path)
@@ -330,7 +338,7 @@ def test_a_deleted_file_is_removed(corpus, tmp_path):
     (corpus / "003_broken.txt").unlink()
     report = run(corpus, db_path)
     assert (report.removed, report.unchanged, report.failed) == (1, 1, 0)
-    for table in ("documents", *RECORD_TABLES):
+    for table in ("documents", *(spec.name for spec in RECORD_TABLES.values())):
         column = "id" if table == "documents" else "document_id"
         assert rows(db_path, f"select * from {table} where {column} = ?", [gone]) == [], table
     assert rows(db_path, "select * from failures") == []  # failures of gone files go too

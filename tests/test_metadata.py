@@ -22,6 +22,7 @@ SAMPLE_PARAMS = {
     "date_from": "2021",
     "date_to": "2021-12",
     "min_eur": "1000",
+    "kind": "budget_parts_mismatch",
     "programme": "ПРСР",
     "name": "Михайлов",
     "q": "работната група",
