@@ -10,6 +10,7 @@ import sqlite_utils
 import yaml
 
 from index.load import load_document, record_failure
+from index.resolve import resolve
 from index.schema import TABLES, ensure_schema, fts_table_names
 from index.serve import DATABASE_NAME, metadata_path, serve_command
 
@@ -87,7 +88,11 @@ def db_path(tmp_path) -> Path:
     db = sqlite_utils.Database(path)
     ensure_schema(db)
     load_document(db, protocol(), "corpus/documents/000_protocol.txt", "https://kocherinovo.bg/protocol-2.pdf")
-    load_document(db, project_page(), "corpus/documents/001_project.html")
+    project_id = load_document(db, project_page(), "corpus/documents/001_project.html")
+    resolve(db)
+    db["flags"].insert({"id": "budget_parts_mismatch:1", "kind": "budget_parts_mismatch", "document_id": project_id,
+                        "municipality": None, "explanation": "The parts add up to 1 250 000, the total is 250 000.",
+                        "evidence": "[]", "other_document_id": None}, pk="id")
     record_failure(db, "corpus/documents/002_scan.pdf", "3" * 64,
                    "Файлът е сканиран PDF без текстов слой.", "ReadError")
     db.close()
