@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator
 
-from extract.evaluate import (_as_list, find_document, in_split, load_splits, match_agenda, match_amounts,
+from extract.evaluate import (find_document, in_split, load_splits, match_agenda, match_amounts,
                               match_decisions, match_person, match_projects)
 from models import data_path
 

@@ -141,26 +141,28 @@ def project_total_differs(db: sqlite_utils.Database) -> Iterable[Flag]:
 
 
 _WEEKDAYS = {name: i for i, name in enumerate(date_lexicon()["weekdays"])}
-_WEEKDAY_BEFORE = re.compile(rf"({'|'.join(_WEEKDAYS)})\s*,?\s*(?:\([^)]*\)\s*)?$", re.I)
+_WEEKDAY_NAMES = "|".join(_WEEKDAYS)
+_WEEKDAY_BEFORE = re.compile(rf"({_WEEKDAY_NAMES})\s*,?\s*(?:\([^)]*\)\s*)?$", re.I)
+_WEEKDAY_FIRST = re.compile(rf"\s*({_WEEKDAY_NAMES})\b", re.I)  # "сряда, 19 юни 2024" read as one date
+_WEEKDAY_AFTER = re.compile(rf"\s*(?:г\.)?\s*\(?\s*({_WEEKDAY_NAMES})", re.I)
 
 
 def weekday_mismatch(db: sqlite_utils.Database) -> Iterable[Flag]:
-    texts = {r["id"]: r["text"] for r in db.query("select id, text from documents")}
-    for doc_id, dates in _by_document(db, "dates").items():
-        text = texts.get(doc_id) or ""
-        for row in dates:
-            start = row["evidence_start"] or 0
-            written = _WEEKDAY_BEFORE.search(text[max(0, start - 20):start]) or \
-                re.match(rf"\s*({'|'.join(_WEEKDAYS)})\b", row["evidence_text"] or "", re.I) or \
-                re.match(rf"\s*(?:г\.)?\s*\(?\s*({'|'.join(_WEEKDAYS)})", text[row["evidence_end"] or 0:][:25], re.I)
-            if not written or not row["value"]:
-                continue
-            day = dt.date.fromisoformat(row["value"])
-            if _WEEKDAYS[written.group(1).lower()] != day.weekday():
-                actual = date_lexicon()["weekdays"][day.weekday()]
-                yield _flag("weekday_mismatch", doc_id, row["municipality"],
-                            f"The text calls {row['value']} a {written.group(1).lower()}; it was a {actual}.",
-                            [_evidence(doc_id, row)])
+    # Only the 20 characters before and 25 after each date are read, not whole document texts.
+    for row in db.query(
+            f"select t.*, substr(d.text, max(1, t.evidence_start - 19), min(t.evidence_start, 20)) as before_text, "
+            f"substr(d.text, t.evidence_end + 1, 25) as after_text from {RECORD_TABLES['dates'].name} t "
+            "join documents d on d.id = t.document_id order by t.document_id, t.id"):
+        written = _WEEKDAY_BEFORE.search(row["before_text"] or "") or \
+            _WEEKDAY_FIRST.match(row["evidence_text"] or "") or _WEEKDAY_AFTER.match(row["after_text"] or "")
+        if not written or not row["value"]:
+            continue
+        day = dt.date.fromisoformat(row["value"])
+        if _WEEKDAYS[written.group(1).lower()] != day.weekday():
+            actual = date_lexicon()["weekdays"][day.weekday()]
+            yield _flag("weekday_mismatch", row["document_id"], row["municipality"],
+                        f"The text calls {row['value']} a {written.group(1).lower()}; it was a {actual}.",
+                        [_evidence(row["document_id"], row)])
 
 
 def meeting_date_mismatch(db: sqlite_utils.Database, head_chars: int = 800) -> Iterable[Flag]:
@@ -189,12 +191,11 @@ def returned_decisions(text: str) -> list[tuple[int, int, str]]:
 
 
 def returned_not_revoted(db: sqlite_utils.Database) -> Iterable[Flag]:
-    documents = list(db.query("select id, municipality, document_date, text from documents order by document_date, id"))
     decisions_by_place: dict[str | None, list[dict]] = defaultdict(list)
     for row in db.query(f"select d.*, doc.document_date from {RECORD_TABLES['decisions'].name} d "
                         "join documents doc on doc.id = d.document_id"):
         decisions_by_place[row["municipality"]].append(row)
-    for doc in documents:
+    for doc in db.query("select id, municipality, document_date, text from documents order by document_date, id"):
         for start, end, number in returned_decisions(doc["text"] or ""):
             refers = re.compile(rf"решени[ея]\s*(?:№|N)\s*{number}\b", re.I)
             revoted = [d for d in decisions_by_place[doc["municipality"]]

@@ -43,11 +43,14 @@ class MentionRef:
         return {"document": self.document, "start": self.start, "text": self.text}
 
 
-def _mentions(db: sqlite_utils.Database, kind: str) -> list[dict]:
+def _mentions(db: sqlite_utils.Database, kind: str, *, with_text: bool = False) -> list[dict]:
+    """The mentions of one kind with their document's path; ``with_text`` adds the document's
+    text (``doc_text``), which only proposing pairs needs, for the contexts."""
     table, column, link = KINDS[kind]
+    doc_text = ", d.text as doc_text" if with_text else ""
     return list(db.query(
         f"select m.id, m.{column} as value, m.evidence_start, m.evidence_end, m.evidence_text, m.{link} as entity, "
-        f"d.path, d.municipality, d.document_date, d.text as doc_text from {RECORD_TABLES[table].name} m "
+        f"d.path, d.municipality, d.document_date{doc_text} from {RECORD_TABLES[table].name} m "
         f"join documents d on d.id = m.document_id where m.{column} is not null order by d.path, m.evidence_start"))
 
 
@@ -82,10 +85,7 @@ def candidate_pairs(db: sqlite_utils.Database, per_kind: dict[str, int], seed: i
     rng = random.Random(seed)
     out = []
     for kind, wanted in per_kind.items():
-        rows = _mentions(db, kind)
-        blocks: dict[str, list[dict]] = defaultdict(list)
-        for row in rows:
-            blocks[row["value"][-4:].lower() if kind != "project" else project_key(row["value"])[:6]].append(row)
+        rows = _mentions(db, kind, with_text=True)
         similar = []
         for i, a in enumerate(rows):
             for b in rows[i + 1:]:

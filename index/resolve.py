@@ -32,6 +32,7 @@ from typing import Iterable
 
 import sqlite_utils
 
+from extract.fields.common import fold
 from extract.lexicon import municipalities
 
 from .names import (LOCAL_KINDS, TRAILING_FUNCTION_WORDS, OrgName, PersonName, firsts_compatible, middles_compatible,
@@ -241,8 +242,7 @@ def cluster_organizations(mentions: list[Mention]) -> tuple[list[int], list[OrgN
 # Reading mentions and writing entities
 
 def _document_context(db: sqlite_utils.Database) -> tuple[dict[str, dict], dict[str, frozenset[str]]]:
-    documents = {row["id"]: row for row in db.query(
-        "select id, municipality, document_date, year, title, doc_type, text from documents")}
+    documents = {row["id"]: row for row in db.query("select id, municipality, document_date, year from documents")}
     projects_by_doc: dict[str, set[str]] = defaultdict(set)
     for row in db.query(f"select document_id, code from {RECORD_TABLES['projects'].name}"):
         if row["code"]:
@@ -267,26 +267,32 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _unique_ids(rows: list[dict]) -> None:
+def _groups(mentions: list[Mention], heads: list[int]) -> list[tuple[int, list[Mention]]]:
+    """Mentions grouped by their cluster representative, ordered by each representative's id."""
+    members: dict[int, list[Mention]] = defaultdict(list)
+    for mention, head in zip(mentions, heads):
+        members[head].append(mention)
+    return [(head, members[head]) for head in sorted(members, key=lambda h: mentions[h].id)]
+
+
+def _settle_ids(entities: list[dict], groups: list[tuple[int, list[Mention]]]) -> dict[str, str]:
+    """Make entity ids unique (a rare hash collision gets ``-2``) and map every mention id to its entity's."""
     seen: Counter = Counter()
-    for row in rows:
-        seen[row["id"]] += 1
-        if seen[row["id"]] > 1:
-            row["id"] = f"{row['id']}-{seen[row['id']]}"
+    for entity in entities:
+        seen[entity["id"]] += 1
+        if seen[entity["id"]] > 1:
+            entity["id"] = f"{entity['id']}-{seen[entity['id']]}"
+    return {m.id: entity["id"] for entity, (_, group) in zip(entities, groups) for m in group}
 
 
 def person_rows(db: sqlite_utils.Database, documents, projects) -> tuple[list[dict], dict[str, str]]:
     """The ``persons`` rows and the person id of every ``people`` mention."""
     rows = list(db.query(f"select id, document_id, name, title, role from {RECORD_TABLES['people'].name} order by id"))
     mentions = [_mention(r, "name", documents, projects, title=r["title"], role=r["role"]) for r in rows]
-    heads = cluster_people(mentions)
-    members: dict[int, list[int]] = defaultdict(list)
-    for i, head in enumerate(heads):
-        members[head].append(i)
-    entities, links = [], {}
+    groups = _groups(mentions, cluster_people(mentions))
+    entities = []
     region = {m["name"]: m["region"] for m in municipalities()}
-    for head in sorted(members, key=lambda h: mentions[h].id):
-        group = [mentions[i] for i in members[head]]
+    for _, group in groups:
         name = canonical_person_name([m.text for m in group])
         places = sorted({m.municipality for m in group if m.municipality})
         first, last = _seen(group)
@@ -304,12 +310,7 @@ def person_rows(db: sqlite_utils.Database, documents, projects) -> tuple[list[di
             "first_seen": first,
             "last_seen": last,
         })
-        entities[-1]["_members"] = [m.id for m in group]
-    _unique_ids(entities)
-    for entity in entities:
-        for mention_id in entity.pop("_members"):
-            links[mention_id] = entity["id"]
-    return entities, links
+    return entities, _settle_ids(entities, groups)
 
 
 def organization_rows(db: sqlite_utils.Database, documents, projects) -> tuple[list[dict], dict[str, str]]:
@@ -317,18 +318,15 @@ def organization_rows(db: sqlite_utils.Database, documents, projects) -> tuple[l
     rows = list(db.query(f"select id, document_id, name, kind from {RECORD_TABLES['organizations'].name} order by id"))
     mentions = [_mention(r, "name", documents, projects, kind=r["kind"]) for r in rows]
     heads, orgs, scopes = cluster_organizations(mentions)
-    members: dict[int, list[int]] = defaultdict(list)
-    for i, head in enumerate(heads):
-        members[head].append(i)
-    entities, links = [], {}
-    for head in sorted(members, key=lambda h: mentions[h].id):
-        group = [mentions[i] for i in members[head]]
+    groups = _groups(mentions, heads)
+    entities = []
+    for head, group in groups:
         counts = Counter(m.text for m in group)
         name = max(sorted(counts), key=lambda t: (t.split()[-1].lower() not in TRAILING_FUNCTION_WORDS, counts[t],
                                                   any(q in t for q in "„“\""), len(t)))
         named = municipality_named(orgs[head])
         first, last = _seen(group)
-        entity = {
+        entities.append({
             "id": stable_id("o", scopes[head], orgs[head].form, orgs[head].core),
             "name": f"Община {named}" if named and orgs[head].form == "община" else name,
             "kind": Counter(m.extra.get("kind") for m in group).most_common(1)[0][0],
@@ -339,18 +337,11 @@ def organization_rows(db: sqlite_utils.Database, documents, projects) -> tuple[l
             "documents": len({m.document_id for m in group}),
             "first_seen": first,
             "last_seen": last,
-            "_members": [m.id for m in group],
-        }
-        entities.append(entity)
-    _unique_ids(entities)
-    for entity in entities:
-        for mention_id in entity.pop("_members"):
-            links[mention_id] = entity["id"]
-    return entities, links
+        })
+    return entities, _settle_ids(entities, groups)
 
 
 def _normalized_title(title: str) -> str:
-    from extract.fields.common import fold
     return " ".join(fold(title).replace('"', " ").split())
 
 
@@ -402,12 +393,12 @@ def project_rows(db: sqlite_utils.Database, documents) -> tuple[list[dict], dict
         if title and len(title.split()) >= 5:
             titles[key] = _normalized_title(title)
     linked = {(d["project_id"], d["document_id"]) for d in doc_links}
-    if titles:
-        for doc_id, doc in documents.items():
-            text = _normalized_title(doc.get("text") or "")
+    if titles:  # texts are streamed one at a time, never held all at once
+        for doc in db.query("select id, text from documents order by id"):
+            text = _normalized_title(doc["text"] or "")
             for key, title in titles.items():
-                if (key, doc_id) not in linked and title in text:
-                    doc_links.append({"project_id": key, "document_id": doc_id, "link": "title"})
+                if (key, doc["id"]) not in linked and title in text:
+                    doc_links.append({"project_id": key, "document_id": doc["id"], "link": "title"})
     return entities, links, doc_links
 
 

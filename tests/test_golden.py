@@ -6,7 +6,6 @@ that catches regressions, and its real score is what `letopis evaluate` reports.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from extract.contract import BGN_PER_EUR
-from extract.document import Document, Table
+from extract.document import Document
 from extract.fields.common import clause_before, fold
 from extract.lexicon import amount_lexicon
 

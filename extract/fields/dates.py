@@ -109,7 +109,7 @@ def _cue_role(before: str, after: str, raw_before: str, timestamp_line: bool) ->
         return "meeting"
     if _DATELINE.search(before[-60:]) and re.match(r"\s*(?:\n|$|,)", after):
         return "signed"
-    if re.search(r"№\s*[\w./-]*\s*[/]\s*$|№\s*[\w.-]+\s+(?:от|/)\s*$|(?:изх|вх)\.?\s*№", before[-40:]):
+    if re.search(r"№\s*[\w./-]*\s*[/]\s*$|(?:изх|вх)\.?\s*№", before[-40:]):  # "№ X от" is caught above
         return "reference"
     if re.search(r"(?:заповед|решение|протокол|договор|писмо|указ|наредба)\b[^.\n]{0,40}$", near) and \
             re.search(r"(?:№|n)\s*\S*\s*(?:от|/)?\s*$", near):
@@ -118,7 +118,7 @@ def _cue_role(before: str, after: str, raw_before: str, timestamp_line: bool) ->
         return "published"
     if re.match(r"\s*(?:г\.)?\s*(?:от|в|,)?\s*\d{1,2}[:.,]\d{2}\s*(?:ч|часа)", after):
         return "meeting"
-    if any(cue in near for cue in cues["meeting"]) or re.search(r"(?:^|\s)днес\s*$", near):
+    if any(cue in near for cue in cues["meeting"]):
         return "meeting"
     return None
 
