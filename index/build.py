@@ -1,28 +1,40 @@
-"""Build or refresh the database from a corpus: walk, hash, extract what changed, save.
+"""Build or refresh the database from a corpus: walk, plan, extract in parallel, save through one writer.
 
-``build`` is incremental and idempotent: a file whose path, sha256 and extractor version
-are already stored is not read again (its ``indexed_at`` stays), a changed file is
-re-extracted and replaces its rows, a new file is added, a file that fails lands in
-``failures`` with a reason, and a document whose file is gone from a walked directory is
-deleted. Every document is written in its own transaction, so an interrupted build leaves
-a consistent database that the next build completes.
+``build`` is incremental and idempotent:
+
+- a file whose size and modification time are those stored is not read at all; one whose
+  stat changed is hashed, and if its sha256 and the extractor version are those stored it is
+  not extracted again (its ``indexed_at`` stays);
+- a changed file is re-extracted and replaces its rows, a new file is added, a renamed or
+  moved file (same content, old path gone) keeps its records under the new path;
+- a new extractor version re-extracts everything;
+- a file that fails lands in ``failures`` with a reason, and a document whose file is gone
+  from a walked directory is deleted (the database mirrors the corpus: archived versions are
+  separate files, so a file that is gone was removed on purpose).
+
+Extraction runs in worker processes (or on a Dask cluster) with a time and a memory limit
+per document; only this process writes, one transaction per document, in corpus order, so
+an interrupted build leaves a consistent database that the next build completes and the
+number of workers never changes the result.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import sqlite3
-import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
-from .load import document_id, load_document, read_manifest, record_failure, remove_document
 from .checks import run_checks
+from .load import document_id, load_document, read_manifest, record_failure, remove_document
 from .resolve import resolve
 from .schema import DOCUMENTS, FAILURES, RECORD_TABLES, ensure_schema
+from .workers import (DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT, Job, Outcome, failure_reason, run_inline,
+                      run_local)
 
 ExtractFile = Callable[[Path], dict]
 SKIPPED_NAMES = frozenset({"manifest.csv"})
@@ -48,6 +60,7 @@ class BuildReport:
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)
     flags: int | None = None
+    resolved: dict | None = None
 
     @property
     def changed(self) -> bool:
@@ -71,18 +84,26 @@ def is_hidden(relative: PurePosixPath) -> bool:
 
 
 def iter_files(root: Path) -> Iterator[Path]:
-    """Corpus files under ``root`` (a file or a directory), sorted; hidden files and manifests skipped."""
+    """Corpus files under ``root`` (a file or a directory), streamed in a stable order.
+
+    Each directory's files come sorted by name, then its subdirectories, sorted; hidden files
+    and directories and manifests are skipped. Nothing but the directory being read is held
+    in memory, so walking a million files costs no more memory than walking ten.
+    """
     if root.is_file():
         if root.name not in SKIPPED_NAMES:
             yield root
         return
-    found = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
             if not name.startswith(".") and name not in SKIPPED_NAMES:
-                found.append(Path(dirpath) / name)
-    yield from sorted(found, key=lambda p: p.relative_to(root).as_posix())
+                yield Path(dirpath) / name
+
+
+def count_files(roots: Iterable[Path]) -> int:
+    """How many files :func:`iter_files` will yield (for the progress bar's total)."""
+    return sum(1 for root in roots for _ in iter_files(root))
 
 
 def stored_path(root: Path, file: Path) -> str:
@@ -149,13 +170,13 @@ def default_extractor() -> tuple[ExtractFile, str | None]:
     return extract_file, version
 
 
-def failure_reason(error: BaseException) -> str:
-    """A sentence for people from an exception: its message, or what kind of error it was."""
-    message = str(error).strip()
-    return message or f"The extractor failed with {type(error).__name__} and gave no message."
 
 
 # --- build ---------------------------------------------------------------------------------
+
+RACY_SECONDS = 2.0
+"""A file modified this recently may change again within the clock's resolution: its stat is
+not trusted to skip hashing next time (git's "racily clean" rule)."""
 
 
 @dataclass
@@ -164,22 +185,30 @@ class _Stored:
     sha256: str
     extractor_version: str | None
     source_url: str | None
+    file_size: int | None
+    file_mtime_ns: int | None
 
 
-def _stored_documents(db: sqlite_utils.Database) -> dict[str, _Stored]:
-    return {
-        row["path"]: _Stored(row["id"], row["sha256"], row["extractor_version"], row["source_url"])
-        for row in db.query("select path, id, sha256, extractor_version, source_url from documents")
-    }
+@dataclass(frozen=True)
+class _Plan:
+    """What the writer needs to know about a job besides the extraction result."""
+
+    source_url: str | None
+    stat: dict
+    is_new: bool
 
 
-def _duplicate_of(db: sqlite_utils.Database, doc_id: str, path: str, file: Path) -> str | None:
-    """The path of another file, still present, whose identical content is already stored."""
-    for row in db[DOCUMENTS.name].rows_where("id = ? and path != ?", [doc_id, path]):
-        other = Path(row["path"])
-        if other.is_file() and not _same_file(other, file):
-            return row["path"]
-    return None
+def _stored(db: sqlite_utils.Database, path: str) -> _Stored | None:
+    row = db.execute("select id, sha256, extractor_version, source_url, file_size, file_mtime_ns "
+                     "from documents where path = ?", [path]).fetchone()
+    return _Stored(*row) if row else None
+
+
+def file_stat(file: Path) -> dict:
+    """The stat columns stored with a document; the mtime is left out while it is racy."""
+    st = file.stat()
+    racy = time.time_ns() - st.st_mtime_ns < RACY_SECONDS * 1e9
+    return {"file_size": st.st_size, "file_mtime_ns": None if racy else st.st_mtime_ns}
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -198,6 +227,151 @@ def _fail(db, report: BuildReport, path: str, sha256: str | None, reason: str, e
     report.failures.append(Failure(path, reason, error_type))
 
 
+class _Planner:
+    """Decides, file by file, what a build must do; yields a :class:`Job` for each file to extract.
+
+    Unchanged, renamed and duplicate files are settled here, by the writer's connection, so
+    workers only ever see files that need reading. Paths met in this run are kept in a
+    temporary table (on disk, not in memory), which also finds the files removed since.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, report: BuildReport, urls: dict[str, str],
+                 extractor_version: str | None, tick: Callable[[int], None]):
+        self.db, self.report, self.urls, self.version, self.tick = db, report, urls, extractor_version, tick
+        db.execute("create temp table if not exists seen (path text primary key, sha256 text)")
+        db.execute("create index if not exists temp.seen_sha256 on seen (sha256)")
+        db.execute("delete from temp.seen")
+
+    def _current(self, stored: _Stored) -> bool:
+        return self.version is None or stored.extractor_version == self.version
+
+    def jobs(self, roots: list[Path]) -> Iterator[Job]:
+        for root in roots:
+            for file in iter_files(root):
+                path = stored_path(root, file)
+                if self.db.execute("select 1 from temp.seen where path = ?", [path]).fetchone():
+                    continue  # the same file under two walked roots
+                job = self._plan(path, file)
+                if job is None:
+                    self.tick(1)
+                else:
+                    yield job
+
+    def _plan(self, path: str, file: Path) -> Job | None:
+        db, report = self.db, self.report
+        source_url = self.urls.get(file.name)
+        stored = _stored(db, path)
+        try:
+            stat = file_stat(file)
+            if (stored is not None and self._current(stored) and stored.file_mtime_ns is not None
+                    and (stored.file_size, stored.file_mtime_ns) == (stat["file_size"], stat["file_mtime_ns"])):
+                self._seen(path, stored.sha256)
+                self._keep(stored, source_url, {})
+                return None
+            sha256 = sha256_file(file)
+        except OSError as error:
+            self._seen(path, None)
+            _fail(db, report, path, None, f"The file could not be read: {error.strerror or error}.",
+                  type(error).__name__)
+            return None
+        if stored is not None and stored.sha256 == sha256 and self._current(stored):
+            self._seen(path, sha256)
+            self._keep(stored, source_url, stat)
+            return None
+        doc_id = document_id(sha256)
+        duplicate = self._indexed_copy(doc_id, sha256, path, file)
+        self._seen(path, sha256)
+        if duplicate is not None:
+            _fail(db, report, path, sha256,
+                  f"The file has exactly the same content as {duplicate}, which is indexed; this copy was skipped.",
+                  "DuplicateContent")
+            return None
+        moved = self._moved_from(doc_id, path)
+        if moved is not None:
+            with db.atomic():
+                remove_document(db, path)
+                db[DOCUMENTS.name].update(moved.id, {"path": path, "source_url": source_url, **stat})
+                db[FAILURES.name].delete_where("path = ?", [path])
+            report.updated += 1
+            return None
+        return Job(path, file, sha256, context=_Plan(source_url, stat, stored is None))
+
+    def _seen(self, path: str, sha256: str | None) -> None:
+        self.db.execute("insert or replace into temp.seen (path, sha256) values (?, ?)", [path, sha256])
+
+    def _keep(self, stored: _Stored, source_url: str | None, stat: dict) -> None:
+        """An unchanged document: refresh what is not extracted (source URL, stat) if it differs."""
+        changes = {k: v for k, v in stat.items() if getattr(stored, k) != v}
+        if stored.source_url != source_url:
+            changes["source_url"] = source_url
+        if changes:
+            with self.db.atomic():
+                self.db[DOCUMENTS.name].update(stored.id, changes)
+        if "source_url" in changes:
+            self.report.updated += 1
+        else:
+            self.report.unchanged += 1
+
+    def _indexed_copy(self, doc_id: str, sha256: str, path: str, file: Path) -> str | None:
+        """Another path, present on disk, whose identical content is stored or queued in this run."""
+        row = self.db.execute("select path from temp.seen where sha256 = ? and path != ? limit 1",
+                              [sha256, path]).fetchone()
+        if row is not None:
+            return row[0]
+        for (other,) in self.db.execute("select path from documents where id = ? and path != ?", [doc_id, path]):
+            if Path(other).is_file() and not _same_file(Path(other), file):
+                return other
+        return None
+
+    def _moved_from(self, doc_id: str, path: str) -> _Stored | None:
+        """The stored document with this content whose file is gone (a rename), if its records are current."""
+        row = self.db.execute("select path from documents where id = ? and path != ?", [doc_id, path]).fetchone()
+        if row is None or Path(row[0]).exists():
+            return None
+        stored = _stored(self.db, row[0])
+        return stored if stored is not None and self._current(stored) else None
+
+
+def _store(db: sqlite_utils.Database, report: BuildReport, outcome: Outcome) -> None:
+    """Write one outcome: the document and its records in one transaction, or a failure."""
+    job, plan = outcome.job, outcome.job.context
+    if not outcome.ok:
+        _fail(db, report, job.path, job.sha256, outcome.reason or "The extraction failed.",
+              outcome.error_type or "Error")
+        return
+    try:
+        load_document(db, {"sha256": job.sha256, **outcome.result}, job.path, plan.source_url, extra=plan.stat)
+    except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
+        _fail(db, report, job.path, job.sha256,
+              f"The extractor's output could not be stored ({type(error).__name__}: {error}).",
+              type(error).__name__)
+        return
+    if plan.is_new:
+        report.added += 1
+    else:
+        report.updated += 1
+
+
+def extract_jobs(jobs: Iterable[Job], extract_file: ExtractFile, *, workers: int, scheduler: str | None,
+                 time_limit: float, memory_limit_mb: int) -> Iterator[Outcome]:
+    """Outcomes of ``jobs``, in order: on a Dask cluster, in ``workers`` processes, or here (0).
+
+    Before forking workers, the extractor's ``warm_up`` (an attribute of ``extract_file``, or
+    ``extract.warm_up`` for letopis's own extractor) loads its models once.
+    """
+    if scheduler:
+        from .distributed import run_dask
+
+        return run_dask(jobs, extract_file, scheduler=scheduler, time_limit=time_limit)
+    if workers <= 0:
+        return run_inline(jobs, extract_file)
+    warm_up = getattr(extract_file, "warm_up", None)
+    if warm_up is None and getattr(extract_file, "__module__", "").startswith("extract"):
+        from extract import warm_up
+    return run_local(jobs, extract_file, workers=workers, time_limit=time_limit, memory_limit_mb=memory_limit_mb,
+                     warm_up=warm_up)
+
+
 def build(
     paths: list[Path],
     db_path: Path,
@@ -206,6 +380,10 @@ def build(
     manifest: Path | None = None,
     progress: bool = False,
     extractor_version: str | None = None,
+    workers: int = 0,
+    scheduler: str | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
 ) -> BuildReport:
     """Index the files under ``paths`` into the SQLite database at ``db_path`` (created if missing).
 
@@ -214,8 +392,14 @@ def build(
     for the default extractor, ``extract.EXTRACTOR_VERSION`` / ``extract.__version__``. When
     no version is known, an unchanged path and sha256 are enough to skip a file.
     ``manifest`` (default: ``manifest.csv`` next to or one level above a walked root)
-    supplies ``source_url`` by file name. Raises ``FileNotFoundError`` (before writing
-    anything) if a path does not exist.
+    supplies ``source_url`` by file name.
+
+    ``workers`` worker processes extract (0, the default for the library, extracts in this
+    process without limits; the command line uses every core); ``scheduler``
+    (``tcp://host:port``) sends the extraction to a Dask cluster instead. ``time_limit``
+    (seconds) and ``memory_limit_mb`` apply to each document. ``progress`` shows a progress
+    bar on stderr. Raises ``FileNotFoundError`` (before writing anything) if a path does not
+    exist.
     """
     roots = [Path(p) for p in paths]
     for root in roots:
@@ -228,32 +412,63 @@ def build(
         extractor_version = extractor_version or getattr(extract_file, "extractor_version", None)
     urls = source_urls([manifest] if manifest else default_manifests(roots))
 
-    files: dict[str, Path] = {}
-    for root in roots:
-        for file in iter_files(root):
-            files.setdefault(stored_path(root, file), file)
-
     report = BuildReport()
     db = sqlite_utils.Database(db_path)
+    bar = BuildProgress(count_files(roots) if progress else 0, enabled=progress, report=report)
     try:
         ensure_schema(db)
         db.execute("PRAGMA foreign_keys = ON")
-        report.removed = _remove_missing(db, roots, files)
-        stored = _stored_documents(db)
-        for i, (path, file) in enumerate(files.items(), start=1):
-            outcome = _index_file(db, report, path, file, stored.get(path), urls.get(file.name),
-                                  extract_file, extractor_version)
-            if progress:
-                print(f"[{i}/{len(files)}] {outcome:9} {path}", file=sys.stderr)
+        planner = _Planner(db, report, urls, extractor_version, bar.skip)
+        outcomes = extract_jobs(planner.jobs(roots), extract_file, workers=workers, scheduler=scheduler,
+                                time_limit=time_limit, memory_limit_mb=memory_limit_mb)
+        for outcome in outcomes:
+            _store(db, report, outcome)
+            bar.done(outcome)
+        report.removed = _remove_missing(db, roots)
+        bar.close()
         if report.changed or derived_tables_stale(db):
             resolved = resolve(db)
             report.flags = run_checks(db)
-            if progress:
-                print(f"resolved {resolved['persons']} persons, {resolved['organizations']} organisations, "
-                      f"{resolved['projects']} projects; {report.flags} consistency flags", file=sys.stderr)
+            report.resolved = resolved
     finally:
+        bar.close()
         db.close()
     return report
+
+
+class BuildProgress:
+    """A tqdm bar over the corpus: documents, pages per second, failures and the time left."""
+
+    def __init__(self, total: int, *, enabled: bool, report: BuildReport):
+        self.report, self.pages, self.started = report, 0, time.monotonic()
+        self.bar = None
+        if enabled:
+            import tqdm
+
+            tqdm.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
+            self.bar = tqdm.tqdm(total=total, unit="doc", dynamic_ncols=True, smoothing=0.05)
+
+    def skip(self, n: int) -> None:
+        """Files settled without extraction (unchanged, renamed, duplicate, unreadable)."""
+        if self.bar is not None:
+            self.bar.update(n)
+            self._postfix()
+
+    def done(self, outcome: Outcome) -> None:
+        """One extracted (or failed) file."""
+        self.pages += outcome.pages
+        if self.bar is not None:
+            self.bar.update(1)
+            self._postfix()
+
+    def _postfix(self) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        self.bar.set_postfix_str(f"{self.pages / elapsed:.1f} pages/s, {self.report.failed} failed", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def derived_tables_stale(db: sqlite_utils.Database) -> bool:
@@ -266,60 +481,18 @@ def derived_tables_stale(db: sqlite_utils.Database) -> bool:
     return False
 
 
-def _remove_missing(db: sqlite_utils.Database, roots: list[Path], files: dict[str, Path]) -> int:
-    """Delete documents and failures whose file, under a walked directory, is gone."""
+def _remove_missing(db: sqlite_utils.Database, roots: list[Path]) -> int:
+    """Delete documents and failures under a walked directory whose path this run did not meet."""
     directories = [r for r in roots if r.is_dir()]
     removed = 0
-    for (path,) in db.execute("select path from documents order by path").fetchall():
-        if path not in files and any(is_under(path, d) for d in directories):
-            removed += remove_document(db, path)
-    for (path,) in db.execute("select path from failures order by path").fetchall():
-        if path not in files and any(is_under(path, d) for d in directories):
-            with db.atomic():
-                db[FAILURES.name].delete_where("path = ?", [path])
+    for table in (DOCUMENTS.name, FAILURES.name):
+        gone = [path for (path,) in db.execute(
+                    f"select path from {table} where path not in (select path from temp.seen) order by path")
+                if any(is_under(path, d) for d in directories)]
+        for path in gone:
+            if table == DOCUMENTS.name:
+                removed += remove_document(db, path)
+            else:
+                with db.atomic():
+                    db[FAILURES.name].delete_where("path = ?", [path])
     return removed
-
-
-def _index_file(db, report: BuildReport, path: str, file: Path, stored: _Stored | None,
-                source_url: str | None, extract_file: ExtractFile, extractor_version: str | None) -> str:
-    """Bring one file's rows up to date; returns the outcome word for progress output."""
-    try:
-        sha256 = sha256_file(file)
-    except OSError as error:
-        _fail(db, report, path, None, f"The file could not be read: {error.strerror or error}.", type(error).__name__)
-        return "failed"
-    if (
-        stored is not None
-        and stored.sha256 == sha256
-        and (extractor_version is None or stored.extractor_version == extractor_version)
-    ):
-        if stored.source_url == source_url:
-            report.unchanged += 1
-            return "unchanged"
-        with db.atomic():
-            db[DOCUMENTS.name].update(stored.id, {"source_url": source_url})
-        report.updated += 1
-        return "updated"
-    duplicate = _duplicate_of(db, document_id(sha256), path, file)
-    if duplicate is not None:
-        _fail(db, report, path, sha256,
-              f"The file has exactly the same content as {duplicate}, which is indexed; this copy was skipped.",
-              "DuplicateContent")
-        return "duplicate"
-    try:
-        extracted = extract_file(file)
-    except Exception as error:  # ReadError and anything else the extractor raises
-        _fail(db, report, path, sha256, failure_reason(error), type(error).__name__)
-        return "failed"
-    try:
-        load_document(db, {"sha256": sha256, **extracted}, path, source_url)
-    except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
-        _fail(db, report, path, sha256,
-              f"The extractor's output could not be stored ({type(error).__name__}: {error}).",
-              type(error).__name__)
-        return "failed"
-    if stored is None:
-        report.added += 1
-        return "added"
-    report.updated += 1
-    return "updated"

@@ -56,16 +56,39 @@ def extract(paths: tuple[str, ...], output_format: str, no_text: bool) -> None:
               help="The SQLite database to create or update.")
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False),
               help="manifest.csv with source URLs (default: one next to or above the corpus directory).")
-@click.option("--quiet", is_flag=True, help="No progress output.")
-def build(corpus: tuple[str, ...], db_path: str, manifest: str | None, quiet: bool) -> None:
-    """Extract every file under CORPUS and load the records into the database (incremental)."""
-    from index.build import build as build_database
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Worker processes that extract [default: every core]; 0 extracts in this process, without limits.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Extract on this Dask distributed scheduler instead of local processes.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
+              help="Time one document may take before it is stopped and recorded as failed [default: 300].")
+@click.option("--memory-limit", "memory_limit_mb", type=click.IntRange(min=64), default=None, metavar="MB",
+              help="Memory one document may add to a worker before it is stopped [default: 2048].")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def build(corpus: tuple[str, ...], db_path: str, manifest: str | None, workers: int | None, scheduler: str | None,
+          time_limit: float | None, memory_limit_mb: int | None, quiet: bool) -> None:
+    """Extract every file under CORPUS and load the records into the database (incremental).
 
+    Exits with status 1 when a file failed (the others are indexed; see the failures table).
+    """
+    from index.build import build as build_database
+    from index.workers import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT, default_workers
+
+    if scheduler and not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+        raise click.BadParameter("give the scheduler's address, e.g. tcp://10.0.0.5:8786", param_hint="--scheduler")
     report = build_database([Path(p) for p in corpus], Path(db_path),
-                            manifest=Path(manifest) if manifest else None, progress=not quiet)
+                            manifest=Path(manifest) if manifest else None, progress=not quiet,
+                            workers=default_workers() if workers is None else workers, scheduler=scheduler,
+                            time_limit=time_limit or DEFAULT_TIME_LIMIT,
+                            memory_limit_mb=memory_limit_mb or DEFAULT_MEMORY_LIMIT_MB)
     click.echo(report.summary())
+    if report.resolved and not quiet:
+        click.echo(f"resolved {report.resolved['persons']} persons, {report.resolved['organizations']} organisations, "
+                   f"{report.resolved['projects']} projects; {report.flags} consistency flags", err=True)
     for failure in report.failures:
         click.echo(f"  failed: {failure.path}: {failure.reason}", err=True)
+    if report.failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -125,15 +125,17 @@ def delete_document_rows(db: sqlite_utils.Database, doc_ids: set[str]) -> None:
         db[DOCUMENTS.name].delete_where("id = ?", [doc_id])
 
 
-def load_document(db: sqlite_utils.Database, extracted: dict, path: str, source_url: str | None = None) -> str:
+def load_document(db: sqlite_utils.Database, extracted: dict, path: str, source_url: str | None = None,
+                  extra: dict | None = None) -> str:
     """Store one extracted document under ``path``, replacing whatever was stored for it before.
 
     In one transaction: delete the record rows of this document (by id) and of any older
     version stored under the same path, upsert the ``documents`` row by id (a row with the
     same content under another path is moved to ``path``), insert the new record rows and
-    clear any failure recorded for ``path``. Returns the document id.
+    clear any failure recorded for ``path``. ``extra`` adds columns to the document row (the
+    build's file size and modification time). Returns the document id.
     """
-    doc = document_row(extracted, path, source_url, utc_now())
+    doc = {**document_row(extracted, path, source_url, utc_now()), **(extra or {})}
     doc_id = doc["id"]
     children = {kind: record_rows(extracted, doc_id, kind) for kind in RECORD_TABLES}
     with db.atomic():

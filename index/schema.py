@@ -87,6 +87,8 @@ DOCUMENTS = TableSpec(
         "metadata": TEXT,
         "extractor_version": TEXT,
         "indexed_at": TEXT,
+        "file_size": INTEGER,
+        "file_mtime_ns": INTEGER,
     },
     pk="id",
     not_null=("path", "sha256"),

@@ -126,6 +126,12 @@ def paragraphs_apart(text: str) -> str:
     return "\n".join(out)
 
 
+PUBLICATION_DATE_SEARCH = {"extensive_search": False, "original_date": True}
+"""htmldate reads the page's markup (meta tags, time elements, URL) but not free text: the
+date extractors read the text themselves, and the free-text search loads every dateparser
+locale (seconds per process) to find what they find anyway."""
+
+
 def read_html_document(path: Path, data: bytes) -> Document:
     """Read a saved web page: main text, title, publication date, attachment links."""
     import trafilatura
@@ -133,7 +139,8 @@ def read_html_document(path: Path, data: bytes) -> Document:
     html = decode_html(data)
     try:
         extracted = trafilatura.bare_extraction(html, with_metadata=True, include_tables=True,
-                                                include_links=False, favor_recall=True)
+                                                include_links=False, favor_recall=True,
+                                                date_extraction_params=PUBLICATION_DATE_SEARCH)
     except Exception as error:  # trafilatura raises a variety of parser errors
         raise ReadError(f"the HTML could not be parsed: {error}") from error
     if extracted is None or not (extracted.text or "").strip():
