@@ -146,7 +146,7 @@ RECORD_TABLES: dict[str, TableSpec] = {
                 "own": REAL,
                 "total_eur": REAL,
             },
-            indexes=(("code",),),
+            indexes=(("code",), ("total_eur",)),
             json_columns=("partners", "contract_codes"),
             table="project_mentions",
             links=(("project_id", "projects", "id"),),
