@@ -8,6 +8,10 @@ from pathlib import Path
 import click
 
 
+EXIT_SOME_FAILED = 3
+"""``letopis build`` finished, and some files are in ``failures``."""
+
+
 @click.group()
 @click.version_option(package_name="letopis")
 def main() -> None:
@@ -69,7 +73,8 @@ def build(corpus: tuple[str, ...], db_path: str, manifest: str | None, workers: 
           time_limit: float | None, memory_limit_mb: int | None, quiet: bool) -> None:
     """Extract every file under CORPUS and load the records into the database (incremental).
 
-    Exits with status 1 when a file failed (the others are indexed; see the failures table).
+    Exits with status 3 when the build finished but some file failed (the others are indexed;
+    see the failures table), 1 on an error that stopped the build.
     """
     from index.build import build as build_database
     from index.workers import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT, default_workers
@@ -88,7 +93,7 @@ def build(corpus: tuple[str, ...], db_path: str, manifest: str | None, workers: 
     for failure in report.failures:
         click.echo(f"  failed: {failure.path}: {failure.reason}", err=True)
     if report.failed:
-        sys.exit(1)
+        sys.exit(EXIT_SOME_FAILED)
 
 
 @main.command()

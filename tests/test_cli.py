@@ -75,7 +75,7 @@ def test_build_records_a_failure_and_indexes_the_rest(tmp_path):
     failures = list(db["failures"].rows)
     assert [f["path"].endswith("empty.txt") for f in failures] == [True]
     assert "empty" in failures[0]["reason"]
-    assert result.exit_code == 1, "a failed file makes the exit status say so"
+    assert result.exit_code == 3, "a failed file makes the exit status say so"
 
 
 def test_evaluate_prints_a_table_per_split(tmp_path):
