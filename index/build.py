@@ -33,7 +33,7 @@ from .checks import run_checks
 from .load import document_id, load_document, read_manifest, record_failure, remove_document
 from .resolve import resolve
 from .schema import DOCUMENTS, FAILURES, RECORD_TABLES, ensure_schema
-from .workers import (DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT, Job, Outcome, failure_reason, run_inline,
+from .workers import (DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT, Job, Outcome, run_inline,
                       run_local)
 
 ExtractFile = Callable[[Path], dict]
