@@ -278,15 +278,16 @@ class _Planner:
             self._seen(path, sha256)
             self._keep(stored, source_url, stat)
             return None
-        doc_id = document_id(sha256)
-        duplicate = self._indexed_copy(doc_id, sha256, path, file)
+        others = [other for (other,) in db.execute("select path from documents where id = ? and path != ?",
+                                                   [document_id(sha256), path])]
+        duplicate = self._indexed_copy(others, sha256, path, file)
         self._seen(path, sha256)
         if duplicate is not None:
             _fail(db, report, path, sha256,
                   f"The file has exactly the same content as {duplicate}, which is indexed; this copy was skipped.",
                   "DuplicateContent")
             return None
-        moved = self._moved_from(doc_id, path)
+        moved = self._moved_from(others)
         if moved is not None:
             with db.atomic():
                 remove_document(db, path)
@@ -312,23 +313,22 @@ class _Planner:
         else:
             self.report.unchanged += 1
 
-    def _indexed_copy(self, doc_id: str, sha256: str, path: str, file: Path) -> str | None:
-        """Another path, present on disk, whose identical content is stored or queued in this run."""
+    def _indexed_copy(self, others: list[str], sha256: str, path: str, file: Path) -> str | None:
+        """Another path, present on disk, whose identical content is stored (``others``) or queued in this run."""
         row = self.db.execute("select path from temp.seen where sha256 = ? and path != ? limit 1",
                               [sha256, path]).fetchone()
         if row is not None:
             return row[0]
-        for (other,) in self.db.execute("select path from documents where id = ? and path != ?", [doc_id, path]):
+        for other in others:
             if Path(other).is_file() and not _same_file(Path(other), file):
                 return other
         return None
 
-    def _moved_from(self, doc_id: str, path: str) -> _Stored | None:
+    def _moved_from(self, others: list[str]) -> _Stored | None:
         """The stored document with this content whose file is gone (a rename), if its records are current."""
-        row = self.db.execute("select path from documents where id = ? and path != ?", [doc_id, path]).fetchone()
-        if row is None or Path(row[0]).exists():
+        if not others or Path(others[0]).exists():
             return None
-        stored = _stored(self.db, row[0])
+        stored = _stored(self.db, others[0])
         return stored if stored is not None and self._current(stored) else None
 
 

@@ -18,10 +18,6 @@ from typing import Iterable, Iterator
 from .workers import DEFAULT_TIME_LIMIT, ExtractFile, Job, Outcome, run_extraction
 
 
-def _extract_on_worker(extract_file: ExtractFile, file: str):
-    return run_extraction(extract_file, file)
-
-
 def _dask_outcome(job: Job, future, time_limit: float, head_since: float) -> Outcome:
     from distributed import TimeoutError as DaskTimeout  # noqa: A004 - Dask's own name
 
@@ -63,7 +59,7 @@ def run_dask(
                 except StopIteration:
                     exhausted = True
                     break
-                future = client.submit(_extract_on_worker, extract_file, str(job.file.resolve()), pure=False)
+                future = client.submit(run_extraction, extract_file, str(job.file.resolve()), pure=False)
                 in_flight.append((job, future))
             if not in_flight:
                 return

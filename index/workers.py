@@ -92,10 +92,8 @@ def run_extraction(extract_file: ExtractFile, file: Path) -> tuple[dict | None, 
     started = time.perf_counter()
     try:
         result = extract_file(Path(file))
-    except Exception as error:  # one bad file must never stop the others
+    except Exception as error:  # one bad file must never stop the others (MemoryError included)
         return None, failure_reason(error), type(error).__name__, time.perf_counter() - started
-    except MemoryError as error:
-        return None, failure_reason(error), "MemoryError", time.perf_counter() - started
     return result, None, None, time.perf_counter() - started
 
 
