@@ -199,8 +199,6 @@ def train_doctype(corpus_dir: str, gold_dir: str) -> None:
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
 
 
-if __name__ == "__main__":
-    main()
 
 
 @main.command()
@@ -258,3 +256,12 @@ def pairs_candidates(db_path: str, out_path: str, people: int, organizations: in
         for pair in pairs:
             out.write(json.dumps(pair, ensure_ascii=False) + "\n")
     click.echo(f"{len(pairs)} pairs written to {out_path}; set \"same\" on each and append them to the pairs file.")
+
+
+from index.fetch import fetch_command  # noqa: E402  (stdlib and click only, cheap to import)
+
+main.add_command(fetch_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
@@ -134,21 +135,42 @@ def load_document(db: sqlite_utils.Database, extracted: dict, path: str, source_
     same content under another path is moved to ``path``), insert the new record rows and
     clear any failure recorded for ``path``. ``extra`` adds columns to the document row (the
     build's file size and modification time). Returns the document id.
+
+    The statements are plain SQL over the declared columns: the schema is applied once by
+    ``ensure_schema``, so nothing here needs sqlite-utils' per-call table introspection,
+    which cost more than the writes themselves on a large build.
     """
     doc = {**document_row(extracted, path, source_url, utc_now()), **(extra or {})}
     doc_id = doc["id"]
     children = {kind: record_rows(extracted, doc_id, kind) for kind in RECORD_TABLES}
+    conn = db.conn
     with db.atomic():
-        stale = {row["id"] for row in db[DOCUMENTS.name].rows_where("path = ? and id != ?", [path, doc_id])}
+        stale = {row[0] for row in conn.execute(
+            f"select id from [{DOCUMENTS.name}] where path = ? and id != ?", [path, doc_id])}
         delete_document_rows(db, stale)
         for spec in RECORD_TABLES.values():
-            db[spec.name].delete_where("document_id = ?", [doc_id])
-        db[DOCUMENTS.name].upsert(doc, pk=DOCUMENTS.pk)
+            conn.execute(f"delete from [{spec.name}] where document_id = ?", [doc_id])
+        conn.execute(upsert_sql(DOCUMENTS.name, tuple(doc), DOCUMENTS.pk), list(doc.values()))
         for kind, rows in children.items():
             if rows:
-                db[RECORD_TABLES[kind].name].insert_all(rows, pk="id")
-        db[FAILURES.name].delete_where("path = ?", [path])
+                conn.executemany(insert_sql(RECORD_TABLES[kind].name, tuple(rows[0])),
+                                 [list(row.values()) for row in rows])
+        conn.execute(f"delete from [{FAILURES.name}] where path = ?", [path])
     return doc_id
+
+
+@lru_cache(maxsize=None)
+def insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    """``insert into table (columns) values (?, ...)``."""
+    names = ", ".join(f"[{c}]" for c in columns)
+    return f"insert into [{table}] ({names}) values ({', '.join('?' for _ in columns)})"
+
+
+@lru_cache(maxsize=None)
+def upsert_sql(table: str, columns: tuple[str, ...], pk: str) -> str:
+    """Insert, or update the given columns of the row with the same primary key (sqlite-utils' upsert)."""
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != pk)
+    return f"{insert_sql(table, columns)} on conflict([{pk}]) do update set {updates}"
 
 
 def remove_document(db: sqlite_utils.Database, path: str) -> bool:

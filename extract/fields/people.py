@@ -110,9 +110,9 @@ def _extend_role(rest: str, base_len: int) -> str:
             break
         phrase_words.append(word)
         length += len(word) + 1
-        if word.endswith((",", ".", ";", ":", ")")) and length >= base_len:
+        if word.endswith((",", ".", ";", ":", ")", "/")) and length >= base_len:
             break
-    return " ".join(phrase_words).strip(" ,.;:()–-")
+    return " ".join(phrase_words).strip(" ,.;:()–-/")
 
 
 def _role_before(text: str, start: int) -> str | None:

@@ -1,5 +1,6 @@
-"""PDF reader: the text layer through pypdfium2; pdfplumber only for pages drawn with ruling lines,
-which pypdfium2 finds by their path objects, so table-free PDFs never pay for pdfplumber."""
+"""PDF reader: the text layer through pypdfium2. Pages drawn with ruling lines (path objects)
+also go through pdfplumber's table finder, fed with pypdfium2's geometry (``pdf_tables``), so
+budget tables come out as tables without pdfminer parsing the page a second time."""
 from __future__ import annotations
 
 import re
@@ -44,19 +45,27 @@ def _pdfium_pages(data: bytes) -> tuple[list[str], dict, list[int]]:
 
 
 def _tables_on_pages(data: bytes, page_indexes: list[int]) -> dict[int, list[list[list[str]]]]:
-    import io
+    """Ruled tables of the given 0-based pages, each with at least two rows (see ``pdf_tables``)."""
+    import pypdfium2 as pdfium
 
-    import pdfplumber
+    from extract.readers.pdf_tables import page_tables
 
     found: dict[int, list[list[list[str]]]] = {}
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
+    pdf = pdfium.PdfDocument(data)
+    try:
         for index in page_indexes:
-            page = pdf.pages[index]
-            tables = [[[normalize_text(" ".join((cell or "").split())) for cell in row] for row in table]
-                      for table in page.extract_tables()]
+            page = pdf[index]
+            textpage = page.get_textpage()
+            try:
+                tables = [[[normalize_text(" ".join((cell or "").split())) for cell in row] for row in table]
+                          for table in page_tables(page, textpage)]
+            finally:
+                textpage.close()
+                page.close()
             if tables:
                 found[index] = [t for t in tables if len(t) >= 2]
-            page.flush_cache()
+    finally:
+        pdf.close()
     return found
 
 
