@@ -71,14 +71,12 @@ def trimmed(text: str, start: int, end: int) -> Span | None:
     return Span(start, end, text[start:end]) if end > start else None
 
 
+_FOLD_TABLE = str.maketrans({"ѝ": "и", **{q: '"' for q in QUOTES_OPEN + QUOTES_CLOSE}, **{d: "-" for d in DASHES}})
+
+
 def fold(text: str) -> str:
     """Case- and spacing-insensitive form for comparisons (Cyrillic-aware, unlike SQLite ``lower()``)."""
-    text = text.casefold().replace("ѝ", "и")
-    for q in QUOTES_OPEN + QUOTES_CLOSE:
-        text = text.replace(q, '"')
-    for d in DASHES:
-        text = text.replace(d, "-")
-    return " ".join(text.split())
+    return " ".join(text.casefold().translate(_FOLD_TABLE).split())
 
 
 def strip_quotes(text: str) -> str:

@@ -33,7 +33,7 @@ def _month_pattern() -> re.Pattern:
     names = sorted(date_lexicon()["months"], key=len, reverse=True)
     weekdays = "|".join(date_lexicon()["weekdays"])
     return re.compile(
-        rf"(?:(?:{weekdays}),?[ \t]+)?(?<![\d])(?P<d>[0-3]?\d)[ \t]*(?:-?(?:ти|ви|ри|ми))?[ \t\u00a0]+"
+        rf"(?:(?<!\w)(?:{weekdays}),?[ \t]+)?(?<![\d])(?P<d>[0-3]?\d)[ \t]*(?:-?(?:ти|ви|ри|ми))?[ \t\u00a0]+"
         rf"(?P<month>{'|'.join(names)})\.?\s*,?\s+(?P<y>(?:19|20)\d\d)(?!\d)(?:\s?(?:г\.|г(?![а-я])|година))?",
         re.I)
 

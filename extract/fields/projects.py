@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from extract.document import Document
 from extract.fields.common import fold, quoted_span, strip_quotes
@@ -71,20 +72,26 @@ def programme_for_code(code: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=None)
+def _programme_pattern() -> tuple[re.Pattern, list[str]]:
+    """One alternation of every programme name (longest first), and the canonical name of each group."""
+    rows = programme_names()
+    alternation = "|".join(f"(?P<p{i}>{re.escape(fold(row['pattern']).replace(chr(34), ''))})"
+                           for i, row in enumerate(rows))
+    return re.compile(rf"(?<![а-я])(?:{alternation})(?![а-я])"), [row["name"] for row in rows]
+
+
 def programme_in_text(text: str) -> tuple[str, int, int] | None:
-    """The first programme named in words: (canonical name, start, end)."""
-    folded = fold(text)
-    best = None
-    for row in programme_names():
-        pattern = fold(row["pattern"]).replace('"', "")
-        for match in re.finditer(r"(?<![а-я])" + re.escape(pattern) + r"(?![а-я])", folded.replace('"', "")):
-            if best is None or match.start() < best[1]:
-                best = (row["name"], match.start(), match.end())
-            break
-    if best is None:
+    """The first programme named in words: (canonical name, start, end).
+
+    At the same start the longer name wins: the alternation tries names longest first.
+    """
+    pattern, names = _programme_pattern()
+    match = pattern.search(fold(text).replace('"', ""))
+    if match is None:
         return None
-    start, end = _map_folded_span(text, best[1], best[2])
-    return best[0], start, end
+    start, end = _map_folded_span(text, match.start(), match.end())
+    return names[int(match.lastgroup[1:])], start, end
 
 
 def _map_folded_span(text: str, start: int, end: int) -> tuple[int, int]:

@@ -104,8 +104,16 @@ def parse_marked_table(text: str) -> Tally:
     return Tally()
 
 
+# Every wording below needs one of these; most sentences have none, and this one search is
+# cheaper than the dozen patterns it spares them.
+_MAYBE_TALLY = re.compile(r"\d|няма|нула|никой|гласувал|против|единодуш|единоглас|мнозинство|(?:за|се)[ \t]*$",
+                          re.I | re.M)
+
+
 def parse_tally(text: str) -> Tally:
     """The first tally stated in ``text`` with its span; empty when there is none."""
+    if not _MAYBE_TALLY.search(text):
+        return Tally()
     marked = parse_marked_table(text) if re.search(r"[ХXхx✓✔+]", text) and re.search(r"против", text, re.I) else Tally()
     if marked.found:
         return marked

@@ -75,7 +75,11 @@ def load():
 
 def predict(text: str) -> tuple[str, float]:
     """(label, probability) for one document text."""
+    import sklearn
+
     model = load()
-    probabilities = model.predict_proba([text[:TEXT_CHARS]])[0]
+    # The input is always one string, so sklearn's per-call validation only costs time.
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        probabilities = model.predict_proba([text[:TEXT_CHARS]])[0]
     best = probabilities.argmax()
     return str(model.classes_[best]), float(probabilities[best])
