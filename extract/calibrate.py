@@ -102,11 +102,26 @@ def confidence_of(field: str, method: str | None) -> float:
     return entry["confidence"] if entry else DEFAULT_CONFIDENCE
 
 
+def ocr_page_confidences(record: dict) -> dict[int, float]:
+    """Page number → Tesseract's mean word confidence, for the pages of a document read by OCR."""
+    pages = ((record.get("metadata") or {}).get("ocr") or {}).get("pages") or []
+    return {page["page"]: page["confidence"] for page in pages}
+
+
+def item_confidence(field: str, item: dict, ocr_pages: dict[int, float]) -> float:
+    """The measured confidence of an item, times the OCR confidence of the page its evidence is on
+    (the calibration was measured on text layers, which OCR only approximates)."""
+    measured = confidence_of(field, item.get("method"))
+    page = (item.get("evidence") or {}).get("page")
+    return round(measured * ocr_pages[page], 3) if page in ocr_pages else measured
+
+
 def add_confidence(record: dict) -> dict:
     """Give every item of an extracted document its ``confidence`` (in place; returns the record)."""
+    ocr_pages = ocr_page_confidences(record)
     for field in ("dates", "people", "amounts", "agenda_items", "decisions", "projects", "organizations"):
         for item in record.get(field) or []:
-            item["confidence"] = confidence_of(field, item.get("method"))
+            item["confidence"] = item_confidence(field, item, ocr_pages)
     if record.get("attendance"):
-        record["attendance"]["confidence"] = confidence_of("attendance", record["attendance"].get("method"))
+        record["attendance"]["confidence"] = item_confidence("attendance", record["attendance"], ocr_pages)
     return record

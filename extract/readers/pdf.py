@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from extract.document import Document, Table
 from extract.normalize import normalize_text
-from extract.readers import ReadError, file_sha256
+from extract.readers import ReadError, file_sha256, ocr
 
 PAGE_SEPARATOR = "\n\f\n"
 
@@ -16,8 +17,36 @@ PAGE_SEPARATOR = "\n\f\n"
 MIN_RULING_PATHS = 4
 
 
-def _pdfium_pages(data: bytes) -> tuple[list[str], dict, list[int]]:
-    """Page texts, document metadata and the 0-based pages drawn with ruling lines (path objects)."""
+def _image_coverage(page) -> float:
+    """The share of a page that image objects cover (summed, capped at 1)."""
+    import pypdfium2.raw as pdfium_raw
+
+    width, height = page.get_size()
+    covered = 0.0
+    for image in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        left, bottom, right, top = image.get_bounds()
+        covered += max(0.0, min(right, width) - max(left, 0.0)) * max(0.0, min(top, height) - max(bottom, 0.0))
+    return min(1.0, covered / (width * height)) if width and height else 0.0
+
+
+class PdfPages(NamedTuple):
+    """What pypdfium2 (and OCR) read of a PDF's pages."""
+
+    texts: list[str]
+    metadata: dict
+    ruled: list[int]                                   # 0-based pages drawn with ruling lines
+    ocr: list[dict]                                    # OCR'd pages (1-based): why, confidence, words
+    ocr_tables: dict[int, list[list[list[str]]]]       # 0-based page → tables OCR found in its image
+
+
+def _pdfium_pages(data: bytes) -> PdfPages:
+    """Page texts, document metadata, the pages drawn with ruling lines (path objects) and what
+    OCR did.
+
+    A page whose text layer is missing (on a page with images) or garbage is read by OCR instead
+    (``extract.readers.ocr``), its text repaired. OCR'd pages are not sent to the table reader (it
+    reads the text layer they lack); OCR finds their ruled tables in the image instead.
+    """
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_raw
 
@@ -30,18 +59,35 @@ def _pdfium_pages(data: bytes) -> tuple[list[str], dict, list[int]]:
         raise ReadError(f"the PDF is damaged or not a PDF ({message})") from error
     try:
         metadata = {k: v for k, v in pdf.get_metadata_dict(skip_empty=True).items()}
-        pages, ruled = [], []
+        pages, ruled, ocr_pages, ocr_tables = [], [], [], {}
         for index, page in enumerate(pdf):
             textpage = page.get_textpage()
-            pages.append(textpage.get_text_range())
+            text = textpage.get_text_range()
             textpage.close()
-            paths = page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_PATH], max_depth=2)
-            if sum(1 for _ in zip(range(MIN_RULING_PATHS), paths)) >= MIN_RULING_PATHS:
-                ruled.append(index)
+            problem = ocr.text_layer_problem(text, _image_coverage(page))
+            if problem:
+                result = ocr.ocr_pdf_page(page)
+                text = ocr.repair_ocr_text(result.text)
+                ocr_pages.append({"page": index + 1, "reason": problem, "confidence": result.confidence,
+                                  "words": result.words})
+                if result.tables:
+                    ocr_tables[index] = [[[normalize_text(ocr.repair_ocr_text(cell)) for cell in row] for row in table]
+                                         for table in result.tables]
+            else:
+                paths = page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_PATH], max_depth=2)
+                if sum(1 for _ in zip(range(MIN_RULING_PATHS), paths)) >= MIN_RULING_PATHS:
+                    ruled.append(index)
+            pages.append(text)
             page.close()
-        return pages, metadata, ruled
+        return PdfPages(pages, metadata, ruled, ocr_pages, ocr_tables)
     finally:
         pdf.close()
+
+
+def ocr_metadata(ocr_pages: list[dict]) -> dict:
+    """The ``ocr`` entry of a document's metadata: engine, settings and the OCR'd pages."""
+    return {"engine": ocr.tesseract_version(), "languages": ocr.OCR_LANGUAGES, "dpi": ocr.OCR_DPI,
+            "psm": ocr.PAGE_SEGMENTATION_MODE, "pages": ocr_pages}
 
 
 def _tables_on_pages(data: bytes, page_indexes: list[int]) -> dict[int, list[list[list[str]]]]:
@@ -88,8 +134,12 @@ def locate_table(text: str, rows: list[list[str]], start: int, end: int) -> tupl
 
 
 def read_pdf_document(path: Path, data: bytes) -> Document:
-    """Read a PDF with a text layer; tables on ruled pages come out as tables too."""
-    page_texts, metadata, ruled = _pdfium_pages(data)
+    """Read a PDF; tables on ruled pages come out as tables too.
+
+    Pages without a usable text layer (scans, fonts without a Unicode map) are OCR'd; the
+    metadata's ``ocr`` entry then says which pages, why and with what confidence.
+    """
+    page_texts, metadata, ruled, ocr_pages, ocr_tables = _pdfium_pages(data)
     offsets, parts, position = [], [], 0
     for index, raw in enumerate(page_texts):
         page_text = normalize_text(raw)
@@ -101,12 +151,15 @@ def read_pdf_document(path: Path, data: bytes) -> Document:
         position += len(page_text)
     text = "".join(parts)
     if not text.strip():
-        raise ReadError("the PDF has no text layer (a scan?): OCR is needed")
+        raise ReadError("the PDF has no text: OCR found none on its images" if ocr_pages
+                        else "the PDF has no text layer and no images to OCR")
     tables: list[Table] = []
     try:
         by_page = _tables_on_pages(data, ruled) if ruled else {}
     except Exception:  # tables are a bonus: a pdfplumber failure must not lose the text
         by_page = {}
+    for index, page_tables in ocr_tables.items():
+        by_page.setdefault(index, page_tables)
     for index, page_tables in sorted(by_page.items()):
         page_end = offsets[index + 1] if index + 1 < len(offsets) else len(text)
         for rows in page_tables:
@@ -115,4 +168,5 @@ def read_pdf_document(path: Path, data: bytes) -> Document:
     title = metadata.get("Title") or next((l.strip() for l in text.splitlines() if l.strip()), None)
     return Document(text=text, source=str(path), sha256=file_sha256(data), format="pdf", pages=offsets,
                     title=normalize_text(title)[:200] if title else None,
-                    metadata={"pdf": metadata, "page_count": len(page_texts)}, tables=tables)
+                    metadata={"pdf": metadata, "page_count": len(page_texts),
+                              **({"ocr": ocr_metadata(ocr_pages)} if ocr_pages else {})}, tables=tables)
