@@ -19,7 +19,7 @@ _RANGE_STARTS = (
     re.compile(rf"(?:\bот|\bмежду)\s+(?<![\w.,/-]){_NUMBER}\s?(?:{_MULT}\s?)?(?=\s*(?:до|и)\s+\d)", re.I),
     re.compile(rf"(?<![\w.,/-]){_NUMBER}(?=\s*[–-]\s*\d[\d \u00a0.,]*\s?(?:{_MULT}\s?)?{_CUR_AFTER})", re.I),
 )
-_BEFORE = re.compile(rf"(?<![\w]){_CUR_BEFORE}\s?(?<![\d]){_NUMBER}(?:\s?{_MULT})?(?![\d])", re.I)
+_BEFORE = re.compile(rf"(?<![\w]){_CUR_BEFORE}[ \t\u00a0]?(?<![\d]){_NUMBER}(?:\s?{_MULT})?(?![\d])", re.I)
 _TABLE_NUMBER = re.compile(rf"^\s*{_NUMBER}\s*(?:{_CUR_AFTER})?\s*$", re.I)
 DEFAULT_ROLE = "other"
 _EQUIVALENT = re.compile(r"\s*\((?:около|или|равностойност(?:та)?\s+на|=|≈)?\s*", re.I)
