@@ -16,7 +16,8 @@ from typing import Any, Iterator
 
 import sqlite_utils
 
-from .schema import DOCUMENTS, ENTITY_TABLES, FAILURES, RECORD_TABLES, SINGLE_RECORD_KINDS
+from .lemmas import row_lemmas
+from .schema import DOCUMENTS, ENTITY_TABLES, FAILURES, LEMMA_COLUMN, RECORD_TABLES, SINGLE_RECORD_KINDS
 
 MANIFEST_COLUMNS = ("file", "source_url", "municipality", "retrieved", "sha256")
 
@@ -66,7 +67,7 @@ def evidence_columns(item: dict) -> dict[str, Any]:
 def document_row(extracted: dict, path: str, source_url: str | None, indexed_at: str) -> dict[str, Any]:
     """The ``documents`` row for one extracted document."""
     sha256 = extracted["sha256"]
-    return {
+    row = {
         "id": document_id(sha256),
         "path": path,
         "source_url": source_url,
@@ -84,6 +85,8 @@ def document_row(extracted: dict, path: str, source_url: str | None, indexed_at:
         "extractor_version": extracted.get("extractor_version"),
         "indexed_at": indexed_at,
     }
+    row[LEMMA_COLUMN] = row_lemmas(row, DOCUMENTS.lemmas)
+    return row
 
 
 def items_of(extracted: dict, kind: str) -> list[dict]:
@@ -100,8 +103,8 @@ def record_rows(extracted: dict, doc_id: str, kind: str) -> list[dict[str, Any]]
     """The rows of table ``kind`` for one extracted document, in document order."""
     spec = RECORD_TABLES[kind]
     links = {column for column, _, _ in spec.foreign_keys}
-    fields = [c for c in spec.columns
-              if c not in ("id", "document_id", "municipality") and c not in links and not c.startswith("evidence_")]
+    fields = [c for c in spec.columns if c not in ("id", "document_id", "municipality", LEMMA_COLUMN)
+              and c not in links and not c.startswith("evidence_")]
     rows = []
     for n, item in enumerate(items_of(extracted, kind), start=1):
         row: dict[str, Any] = {"id": record_id(doc_id, kind, n), "document_id": doc_id}
@@ -110,6 +113,8 @@ def record_rows(extracted: dict, doc_id: str, kind: str) -> list[dict[str, Any]]
             row[name] = to_json(value) if name in spec.json_columns else value
         row["municipality"] = extracted.get("municipality")
         row.update(evidence_columns(item))
+        if spec.lemmas:
+            row[LEMMA_COLUMN] = row_lemmas(row, spec.lemmas)
         rows.append(row)
     return rows
 

@@ -16,6 +16,9 @@ TEXT, INTEGER, REAL = "TEXT", "INTEGER", "REAL"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 """Case-insensitive for Cyrillic too; й and и stay distinct (й is a letter, not a diacritic)."""
 
+LEMMA_COLUMN = "lemmas"
+"""The lemma text of a row's searchable columns (``index/lemmas.py``), indexed by ``<table>_lemmas_fts``."""
+
 EVIDENCE_COLUMNS: dict[str, str] = {
     "evidence_start": INTEGER,
     "evidence_end": INTEGER,
@@ -40,10 +43,12 @@ class TableSpec:
     json_columns: tuple[str, ...] = ()
     kind: str | None = None
     """For a record table, the contract's record kind it stores (``projects`` → ``project_mentions``)."""
+    lemmas: tuple[str, ...] = ()
+    """Columns whose lemma text fills :data:`LEMMA_COLUMN` (the last column), for Bulgarian-aware search."""
 
 
 def record_table(kind: str, fields: dict[str, str], *, indexes=(), json_columns=(), fts=(), table: str | None = None,
-                 links: tuple[tuple[str, str, str], ...] = ()) -> TableSpec:
+                 links: tuple[tuple[str, str, str], ...] = (), lemmas: tuple[str, ...] = ()) -> TableSpec:
     """The declaration of a per-record-kind table: id, document_id, the fields, then evidence.
 
     ``table`` names the table when it differs from the contract's kind (``projects`` mentions
@@ -54,7 +59,8 @@ def record_table(kind: str, fields: dict[str, str], *, indexes=(), json_columns=
     rewritten together with the document, in the same transaction, so it cannot drift.
     """
     columns = {"id": TEXT, "document_id": TEXT, **fields, **{column: TEXT for column, _, _ in links},
-               "method": TEXT, "confidence": REAL, "municipality": TEXT, **EVIDENCE_COLUMNS}
+               "method": TEXT, "confidence": REAL, "municipality": TEXT, **EVIDENCE_COLUMNS,
+               **({LEMMA_COLUMN: TEXT} if lemmas else {})}
     return TableSpec(
         name=table or kind,
         columns=columns,
@@ -65,6 +71,7 @@ def record_table(kind: str, fields: dict[str, str], *, indexes=(), json_columns=
         kind=kind,
         json_columns=tuple(json_columns),
         fts=tuple(fts),
+        lemmas=tuple(lemmas),
     )
 
 
@@ -89,6 +96,7 @@ DOCUMENTS = TableSpec(
         "indexed_at": TEXT,
         "file_size": INTEGER,
         "file_mtime_ns": INTEGER,
+        LEMMA_COLUMN: TEXT,
     },
     pk="id",
     not_null=("path", "sha256"),
@@ -96,6 +104,7 @@ DOCUMENTS = TableSpec(
     unique_indexes=(("path",),),
     fts=("title", "text"),
     json_columns=("pages", "metadata"),
+    lemmas=("title", "text"),
 )
 
 RECORD_TABLES: dict[str, TableSpec] = {
@@ -121,6 +130,7 @@ RECORD_TABLES: dict[str, TableSpec] = {
                 "votes_abstained": INTEGER,
             },
             fts=("text",),
+            lemmas=("text",),
         ),
         record_table(
             "amounts",
@@ -150,6 +160,7 @@ RECORD_TABLES: dict[str, TableSpec] = {
             json_columns=("partners", "contract_codes"),
             table="project_mentions",
             links=(("project_id", "projects", "id"),),
+            lemmas=("code", "title", "programme"),
         ),
         record_table("organizations", {"name": TEXT, "kind": TEXT}, indexes=(("name",),),
                      table="organization_mentions", links=(("organization_id", "organizations", "id"),)),
@@ -182,6 +193,7 @@ ENTITY_TABLES: dict[str, TableSpec] = {
             pk="id",
             indexes=(("name",), ("municipality",)),
             json_columns=("aliases", "municipalities", "titles", "roles"),
+            fts=("name", "aliases"),
         ),
         TableSpec(
             name="organizations",
@@ -190,6 +202,7 @@ ENTITY_TABLES: dict[str, TableSpec] = {
             pk="id",
             indexes=(("name",), ("municipality",), ("kind",)),
             json_columns=("aliases",),
+            fts=("name", "aliases"),
         ),
         TableSpec(
             name="projects",
@@ -263,6 +276,37 @@ def ensure_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
         )
     if spec.fts and not table.detect_fts():
         table.enable_fts(list(spec.fts), create_triggers=True, tokenize=FTS_TOKENIZE)
+    if spec.lemmas and lemma_fts_name(spec.name) not in db.table_names():
+        from .lemmas import fill_lemmas  # simplemma is imported only if a row needs lemmas
+
+        fill_lemmas(db, spec)  # rows stored before the lemma column existed (resumable: only empty ones)
+        create_lemma_fts(db, spec.name)
+
+
+def lemma_fts_name(table: str) -> str:
+    """The lemma index of ``table``, e.g. ``documents_lemmas_fts``."""
+    return f"{table}_{LEMMA_COLUMN}_fts"
+
+
+def create_lemma_fts(db: sqlite_utils.Database, table: str) -> None:
+    """Create ``table``'s lemma index over its filled lemma column, kept in step by triggers.
+
+    ``content='…'`` is single-quoted on purpose: Datasette and sqlite-utils look for
+    ``content="…"`` or ``content=[…]`` to find a table's full-text index, and must keep finding
+    ``<table>_fts`` (the search box), not this one.
+    """
+    fts, column = lemma_fts_name(table), LEMMA_COLUMN
+    with db.atomic():
+        db.execute(f"create virtual table [{fts}] using fts5([{column}], content='{table}', "
+                   f"tokenize='{FTS_TOKENIZE}')")
+        db.execute(f"insert into [{fts}]([{fts}]) values ('rebuild')")
+        db.execute(f"create trigger if not exists [{table}_{column}_ai] after insert on [{table}] begin "
+                   f"insert into [{fts}](rowid, [{column}]) values (new.rowid, new.[{column}]); end")
+        db.execute(f"create trigger if not exists [{table}_{column}_ad] after delete on [{table}] begin "
+                   f"insert into [{fts}]([{fts}], rowid, [{column}]) values ('delete', old.rowid, old.[{column}]); end")
+        db.execute(f"create trigger if not exists [{table}_{column}_au] after update of [{column}] on [{table}] begin "
+                   f"insert into [{fts}]([{fts}], rowid, [{column}]) values ('delete', old.rowid, old.[{column}]); "
+                   f"insert into [{fts}](rowid, [{column}]) values (new.rowid, new.[{column}]); end")
 
 
 def _drop_everything(db: sqlite_utils.Database) -> None:

@@ -1,4 +1,10 @@
-"""Serve the database with Datasette, under the name ``letopis``, with the repository's metadata."""
+"""Serve the database with Datasette, under the name ``letopis``, with the repository's metadata.
+
+The web side (Bulgarian search functions, document and entity pages, links from records to
+their evidence) is a Datasette plugin, the ``index.web`` package: :func:`serve_command` loads it
+with ``--plugins-dir``, and :func:`install_plugin` registers it in this process (for a
+``Datasette`` object made in Python, as the tests do).
+"""
 from __future__ import annotations
 
 import os
@@ -7,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-DATABASE_NAME = "letopis"
+from .web import DATABASE_NAME  # noqa: F401  (the name everything else imports from here)
 
 SETTINGS: dict[str, str] = {
     "sql_time_limit_ms": "3000",
@@ -19,6 +25,21 @@ SETTINGS: dict[str, str] = {
     # only offers the download for databases served immutable, which serve() does.
     "allow_download": "on",
 }
+
+
+def install_plugin() -> None:
+    """Register the letopis plugin with Datasette's plugin manager in this process (once)."""
+    from datasette.plugins import pm
+
+    from . import web
+
+    if not pm.is_registered(web):
+        pm.register(web, name="letopis")
+
+
+def plugins_dir() -> Path:
+    """The directory ``datasette serve --plugins-dir`` loads the letopis plugin from."""
+    return Path(__file__).resolve().parent / "web" / "plugins"
 
 
 def repo_root() -> Path:
@@ -43,6 +64,7 @@ def serve_command(
     command = [sys.executable, "-m", "datasette", "serve"]
     command += ["-i", str(db_path)] if immutable else [str(db_path)]
     command += ["--host", host, "--port", str(port), "--metadata", str(metadata or metadata_path())]
+    command += ["--plugins-dir", str(plugins_dir())]
     for name, value in SETTINGS.items():
         command += ["--setting", name, value]
     return command
@@ -76,3 +98,9 @@ def serve(
             subprocess.run(command, check=True)
         except KeyboardInterrupt:
             pass
+
+
+# The canned searches in metadata.yml call the plugin's SQL functions (letopis_match ...), so any
+# Datasette made in a process that imports this module must have it; `datasette serve` in a
+# subprocess gets it through --plugins-dir instead.
+install_plugin()
