@@ -100,7 +100,7 @@ class OrganizationItem(Provenance):
 
 
 class RedactionItem(TypedDict):
-    kind: Literal["egn", "lnch"]
+    kind: Literal["egn", "lnch", "email", "phone"]
     evidence: Evidence
 
 

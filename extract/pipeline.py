@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dataclasses import replace
-
 from extract.calibrate import add_confidence
-from extract.privacy import redact
+from extract.privacy import redact_contacts_enabled, redact_document, version_tag
 from extract.document import Document
 from extract.fields.agenda import extract_agenda
 from extract.fields.amounts import extract_amounts
@@ -43,18 +41,20 @@ def _rules_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-EXTRACTOR_VERSION = f"{RULES_VERSION}+{_rules_digest()}"
+REDACT_CONTACTS = redact_contacts_enabled()
+"""``LETOPIS_REDACT_CONTACTS=1`` when this process started: private e-mail addresses and mobile numbers are masked."""
+EXTRACTOR_VERSION = f"{RULES_VERSION}+{_rules_digest()}{version_tag(REDACT_CONTACTS)}"
 MEETING_TYPES = ("protocol", "decision")
 
 
 def extract_document(doc: Document) -> dict:
     """Every field of the extraction contract for one read document, each item with its confidence.
 
-    Personal numbers (ЕГН, ЛНЧ) are masked first, so no text, snippet or record can carry them;
-    ``redactions`` says where they were.
+    Personal numbers (ЕГН, ЛНЧ), and private contacts with ``LETOPIS_REDACT_CONTACTS=1``, are
+    masked first, in the text, title, metadata and tables, so no text, snippet or record can
+    carry them; ``redactions`` says where they were in the text.
     """
-    text, spans = redact(doc.text)
-    doc = replace(doc, text=text)
+    doc, spans = redact_document(doc, contacts=REDACT_CONTACTS)
     record = add_confidence(extract_fields(doc))
     record["redactions"] = [{"kind": kind, "evidence": doc.evidence(start, end)} for start, end, kind in spans]
     return record

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -32,7 +33,7 @@ import sqlite_utils
 from .checks import run_checks
 from .load import document_id, load_document, read_manifest, record_failure, remove_document
 from .resolve import resolve
-from .schema import DOCUMENTS, FAILURES, RECORD_TABLES, ensure_schema
+from .schema import DOCUMENTS, FAILURES, FTS_TOKENIZE, RECORD_TABLES, TABLES, ensure_schema
 from .workers import (DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT, Job, Outcome, run_inline,
                       run_local)
 
@@ -125,6 +126,37 @@ def is_under(path: str, root: Path) -> bool:
     if str(base) == ".":
         return not candidate.is_absolute()
     return candidate != base and candidate.is_relative_to(base)
+
+
+def printable_path(path: str) -> str:
+    """``path`` as text SQLite can store: bytes of a file name that are not UTF-8 become ``\\xNN``."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def refusal(root: Path, file: Path, path: str) -> tuple[str, str] | None:
+    """Why a walked path must not be read, as ``(reason, error_type)``, or None.
+
+    A file name that is not UTF-8 (say windows-1251 from an unpacked archive) cannot be stored
+    as it is, so the file is recorded under its escaped name instead of being read. A symbolic
+    link leading outside the walked directory is not followed (a corpus of fetched files must
+    not pull in ``/etc`` or another user's files, and the reason does not name the target,
+    since ``failures`` is served). A named pipe, socket or device is not opened: reading one
+    blocks or never ends, and it would stall the planner, which runs no time limit.
+    """
+    if printable_path(path) != path:
+        return "The file name is not valid UTF-8 text; rename the file (e.g. with convmv) to index it.", "BadFileName"
+    try:
+        mode = file.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            if root.is_dir() and not file.resolve().is_relative_to(root.resolve()):
+                return ("The file is a symbolic link that leads outside the corpus directory; it was not followed.",
+                        "OutsideCorpus")
+            mode = file.stat().st_mode
+    except (OSError, RuntimeError):  # a dangling link or a loop: file_stat reports it
+        return None
+    if not stat.S_ISREG(mode):
+        return "The path is not a regular file (a named pipe, socket or device); it was not read.", "NotAFile"
+    return None
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -221,7 +253,8 @@ def _same_file(a: Path, b: Path) -> bool:
 def _fail(db, report: BuildReport, path: str, sha256: str | None, reason: str, error_type: str) -> None:
     """Record a failure; a stale document stored under the same path is removed (no half-truths)."""
     with db.atomic():
-        remove_document(db, path)
+        if remove_document(db, path):
+            invalidate_derived(db)
         record_failure(db, path, sha256, reason, error_type)
     report.failed += 1
     report.failures.append(Failure(path, reason, error_type))
@@ -249,9 +282,16 @@ class _Planner:
         for root in roots:
             for file in iter_files(root):
                 path = stored_path(root, file)
+                refused = refusal(root, file, path)
+                path = printable_path(path)
                 if self.db.execute("select 1 from temp.seen where path = ?", [path]).fetchone():
                     continue  # the same file under two walked roots
-                job = self._plan(path, file)
+                if refused is not None:
+                    self._seen(path, None)
+                    _fail(self.db, self.report, path, None, *refused)
+                    job = None
+                else:
+                    job = self._plan(path, file)
                 if job is None:
                     self.tick(1)
                 else:
@@ -340,7 +380,9 @@ def _store(db: sqlite_utils.Database, report: BuildReport, outcome: Outcome) -> 
               outcome.error_type or "Error")
         return
     try:
-        load_document(db, {"sha256": job.sha256, **outcome.result}, job.path, plan.source_url, extra=plan.stat)
+        with db.atomic():
+            load_document(db, {"sha256": job.sha256, **outcome.result}, job.path, plan.source_url, extra=plan.stat)
+            invalidate_derived(db)
     except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
         _fail(db, report, job.path, job.sha256,
               f"The extractor's output could not be stored ({type(error).__name__}: {error}).",
@@ -423,6 +465,7 @@ def build(
     bar = BuildProgress(count_files(roots) if progress else 0, enabled=progress, report=report)
     try:
         ensure_schema(db)
+        repair_search_triggers(db)
         db.execute("PRAGMA foreign_keys = ON")
         planner = _Planner(db, report, urls, extractor_version, bar.skip)
         outcomes = extract_jobs(planner.jobs(roots), extract_file, workers=workers, scheduler=scheduler,
@@ -433,8 +476,9 @@ def build(
         report.removed = _remove_missing(db, roots)
         bar.close()
         if report.changed or derived_tables_stale(db):
-            resolved = resolve(db)
-            report.flags = run_checks(db)
+            with db.atomic():  # entities and flags commit together: a kill between them would keep stale flags
+                resolved = resolve(db)
+                report.flags = run_checks(db)
             report.resolved = resolved
     finally:
         bar.close()
@@ -477,8 +521,37 @@ class BuildProgress:
             self.bar = None
 
 
+def repair_search_triggers(db: sqlite_utils.Database) -> None:
+    """Make again a full-text index whose triggers are missing, so search cannot silently stop following its table.
+
+    sqlite-utils creates the index and its triggers in two commits; a first build killed between them
+    left an index that ``ensure_schema`` finds and keeps, and that no later write reaches.
+    """
+    for spec in TABLES.values():
+        table = db[spec.name]
+        if spec.fts and table.detect_fts():
+            triggers = {trigger.name for trigger in table.triggers}
+            if not {f"{spec.name}_{suffix}" for suffix in ("ai", "ad", "au")} <= triggers:
+                table.enable_fts(list(spec.fts), create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
+
+
+DERIVED_MARKER = "municipalities"
+"""Resolution always fills this table (all 265 municipalities); emptying it marks the derived tables stale."""
+
+
+def invalidate_derived(db: sqlite_utils.Database) -> None:
+    """Note, inside the transaction that changes or removes a document, that entities and flags must be
+    derived again: the note is committed with the change, so it survives a build killed before resolution."""
+    db.execute(f"delete from [{DERIVED_MARKER}]")
+
+
 def derived_tables_stale(db: sqlite_utils.Database) -> bool:
-    """Whether a mention lacks its entity link (a build was interrupted before resolution)."""
+    """Whether entities and flags lag behind the documents (a build was interrupted before resolution):
+    a document changed since the last resolution (see :func:`invalidate_derived`) or a mention lacks its link."""
+    if db.execute(f"select 1 from [{DERIVED_MARKER}] limit 1").fetchone() is None and any(
+            db.execute(f"select 1 from [{table}] limit 1").fetchone()
+            for table in ("documents", "persons", "organizations", "projects", "flags")):
+        return True
     for kind, column, key in (("people", "person_id", "name"), ("organizations", "organization_id", "name"),
                               ("projects", "project_id", "code")):
         if db.execute(f"select 1 from {RECORD_TABLES[kind].name} where {column} is null and {key} is not null "
@@ -497,7 +570,10 @@ def _remove_missing(db: sqlite_utils.Database, roots: list[Path]) -> int:
                 if any(is_under(path, d) for d in directories)]
         for path in gone:
             if table == DOCUMENTS.name:
-                removed += remove_document(db, path)
+                with db.atomic():
+                    if remove_document(db, path):
+                        invalidate_derived(db)
+                        removed += 1
             else:
                 with db.atomic():
                     db[FAILURES.name].delete_where("path = ?", [path])

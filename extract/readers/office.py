@@ -47,7 +47,7 @@ def read_member(archive: zipfile.ZipFile, name: str, label: str) -> bytes:
         return archive.read(name)
     except KeyError as error:
         raise ReadError(f"the {label} has no {name}") from error
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as error:
         raise ReadError(f"the {label} is damaged ({name} cannot be unpacked: {error})") from error
 
 

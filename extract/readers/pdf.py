@@ -60,7 +60,15 @@ def _pdfium_pages(data: bytes) -> PdfPages:
     try:
         metadata = {k: v for k, v in pdf.get_metadata_dict(skip_empty=True).items()}
         pages, ruled, ocr_pages, ocr_tables = [], [], [], {}
-        for index, page in enumerate(pdf):
+        damaged = []
+        for index in range(len(pdf)):
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError:
+                # A damaged page loses only itself: the others are read, and the metadata says which.
+                damaged.append(index + 1)
+                pages.append("")
+                continue
             textpage = page.get_textpage()
             text = textpage.get_text_range()
             textpage.close()
@@ -79,6 +87,8 @@ def _pdfium_pages(data: bytes) -> PdfPages:
                     ruled.append(index)
             pages.append(text)
             page.close()
+        if damaged:
+            metadata = {**metadata, "damaged_pages": damaged}
         return PdfPages(pages, metadata, ruled, ocr_pages, ocr_tables)
     finally:
         pdf.close()

@@ -19,11 +19,28 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             return data.decode(encoding), encoding.replace("-sig", "")
         except UnicodeDecodeError:
             pass
+    damaged = damaged_utf8(data)
+    if damaged is not None:
+        return damaged, "utf-8"
     try:
         text = data.decode("cp1251")
     except UnicodeDecodeError as error:
         raise ReadError(f"neither UTF-8 nor windows-1251 text (byte {error.start})") from error
     return text, "cp1251"
+
+
+def damaged_utf8(data: bytes) -> str | None:
+    """UTF-8 text with a few invalid bytes, each read as U+FFFD; None when the bytes are not UTF-8.
+
+    A flipped byte or a cut multi-byte character must not turn a whole UTF-8 file into
+    windows-1251 mojibake (or a failure, if a byte has no windows-1251 meaning): windows-1251
+    Cyrillic is invalid UTF-8 at nearly every letter, so at most one bad byte in ten non-ASCII
+    characters tells the two apart.
+    """
+    text = data.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd")
+    non_ascii = sum(1 for c in text if ord(c) > 127)
+    return text if bad and bad * 10 <= non_ascii else None
 
 
 def looks_binary(text: str) -> bool:
