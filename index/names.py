@@ -25,18 +25,21 @@ _SKELETON_STEPS = (("dzh", "j"), ("dj", "j"), ("zh", "j"), ("sht", "st"), ("tch"
                    ("ya", "ia"), ("ja", "ia"), ("y", "i"), ("w", "v"), ("x", "ks"), ("q", "k"))
 
 
+@lru_cache(maxsize=1 << 16)
 def is_latin_word(word: str) -> bool:
     """True when every letter of ``word`` is ASCII Latin (``DJONOVA``), False for Cyrillic."""
     letters = [c for c in word if c.isalpha()]
     return bool(letters) and all(c.isascii() for c in letters)
 
 
+@lru_cache(maxsize=1 << 16)
 def latin_form(word: str) -> str:
     """A word in lower-case Latin: Cyrillic through the official transliteration, Latin as is."""
     word = word.lower()
     return word if is_latin_word(word) else to_latin(word).lower()
 
 
+@lru_cache(maxsize=1 << 16)
 def skeleton(word: str) -> str:
     """A loose Latin key that spelling variants share (``Джонова``, ``DJONOVA``, ``Dzhonova`` → ``jonova``;
     ``Любка``, ``LUBKA`` → ``lubka``), while ``Мария`` (``maria``) and ``Мара`` (``mara``) stay apart."""

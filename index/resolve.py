@@ -394,12 +394,32 @@ def project_rows(db: sqlite_utils.Database, documents) -> tuple[list[dict], dict
             titles[key] = _normalized_title(title)
     linked = {(d["project_id"], d["document_id"]) for d in doc_links}
     if titles:  # texts are streamed one at a time, never held all at once
+        by_inner_words = _titles_by_inner_words(titles)
+        order = {key: n for n, key in enumerate(titles)}
         for doc in db.query("select id, text from documents order by id"):
             text = _normalized_title(doc["text"] or "")
-            for key, title in titles.items():
-                if (key, doc["id"]) not in linked and title in text:
+            words = text.split(" ")
+            candidates = {key for i in range(len(words) - 2)
+                          for key in by_inner_words.get((words[i], words[i + 1], words[i + 2]), ())}
+            for key in sorted(candidates, key=order.__getitem__):
+                if (key, doc["id"]) not in linked and titles[key] in text:
                     doc_links.append({"project_id": key, "document_id": doc["id"], "link": "title"})
     return entities, links, doc_links
+
+
+def _titles_by_inner_words(titles: dict[str, str]) -> dict[tuple[str, str, str], list[str]]:
+    """Project keys by the 2nd to 4th words of their title (titles have at least five words).
+
+    Words inside a title are whole words wherever the title occurs in a text (only its first and
+    last word may be cut from longer ones), so a document can only contain titles whose three
+    inner words it has in a row: looking those up replaces trying every title on every document,
+    which grew with documents × projects.
+    """
+    index: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for key, title in titles.items():
+        words = title.split(" ")
+        index[(words[1], words[2], words[3])].append(key)
+    return index
 
 
 def municipality_rows(db: sqlite_utils.Database) -> list[dict]:
