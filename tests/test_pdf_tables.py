@@ -13,7 +13,7 @@ import pytest
 
 fpdf = pytest.importorskip("fpdf")
 
-from extract.readers.pdf import _tables_on_pages  # noqa: E402
+from extract.readers.pdf import _pdfium_pages  # noqa: E402
 from extract.normalize import normalize_text  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -107,17 +107,17 @@ def test_tables_equal_pdfplumbers_own(draw):
     data = draw()
     expected = _pdfplumber_tables(data)
     assert expected, "the drawing must hold a table for the comparison to mean anything"
-    assert _tables_on_pages(data, [0]).get(0, []) == expected
+    assert _pdfium_pages(data).tables.get(0, []) == expected
 
 
 def test_merged_cell_keeps_its_text_once():
-    tables = _tables_on_pages(merged_header(), [0])[0]
+    tables = _pdfium_pages(merged_header()).tables[0]
     assert tables[0][0][0] == "Разпределение по години"
     assert tables[0][0][1:] == ["", ""]
     assert tables[0][2] == ["2024", "120 000", "6 000"]
 
 
 def test_two_tables_on_a_page_stay_apart():
-    tables = _tables_on_pages(two_tables_and_an_emblem(), [0])[0]
+    tables = _pdfium_pages(two_tables_and_an_emblem()).tables[0]
     assert len(tables) == 2
     assert tables[0][1] == ["Улица „Христо Ботев“", "10 000", "12 500"]

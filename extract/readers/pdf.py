@@ -34,18 +34,18 @@ class PdfPages(NamedTuple):
 
     texts: list[str]
     metadata: dict
-    ruled: list[int]                                   # 0-based pages drawn with ruling lines
+    tables: dict[int, list[list[list[str]]]]           # 0-based page → its tables (ruling lines or OCR)
     ocr: list[dict]                                    # OCR'd pages (1-based): why, confidence, words
-    ocr_tables: dict[int, list[list[list[str]]]]       # 0-based page → tables OCR found in its image
 
 
 def _pdfium_pages(data: bytes) -> PdfPages:
-    """Page texts, document metadata, the pages drawn with ruling lines (path objects) and what
-    OCR did.
+    """Page texts, document metadata, the tables of each page and what OCR did, in one pass.
 
-    A page whose text layer is missing (on a page with images) or garbage is read by OCR instead
-    (``extract.readers.ocr``), its text repaired. OCR'd pages are not sent to the table reader (it
-    reads the text layer they lack); OCR finds their ruled tables in the image instead.
+    A page drawn with ruling lines (path objects) has its tables read while it is open (see
+    ``pdf_tables``). A page whose text layer is missing (on a page with images) or garbage is
+    read by OCR instead (``extract.readers.ocr``), its text repaired. OCR'd pages are not sent to
+    the table reader (it reads the text layer they lack); OCR finds their ruled tables in the
+    image instead.
     """
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_raw
@@ -59,7 +59,7 @@ def _pdfium_pages(data: bytes) -> PdfPages:
         raise ReadError(f"the PDF is damaged or not a PDF ({message})") from error
     try:
         metadata = {k: v for k, v in pdf.get_metadata_dict(skip_empty=True).items()}
-        pages, ruled, ocr_pages, ocr_tables = [], [], [], {}
+        pages, ocr_pages, tables = [], [], {}
         damaged = []
         for index in range(len(pdf)):
             try:
@@ -71,7 +71,6 @@ def _pdfium_pages(data: bytes) -> PdfPages:
                 continue
             textpage = page.get_textpage()
             text = textpage.get_text_range()
-            textpage.close()
             problem = ocr.text_layer_problem(text, _image_coverage(page))
             if problem:
                 result = ocr.ocr_pdf_page(page)
@@ -79,17 +78,20 @@ def _pdfium_pages(data: bytes) -> PdfPages:
                 ocr_pages.append({"page": index + 1, "reason": problem, "confidence": result.confidence,
                                   "words": result.words})
                 if result.tables:
-                    ocr_tables[index] = [[[normalize_text(ocr.repair_ocr_text(cell)) for cell in row] for row in table]
-                                         for table in result.tables]
+                    tables[index] = [[[normalize_text(ocr.repair_ocr_text(cell)) for cell in row] for row in table]
+                                     for table in result.tables]
             else:
                 paths = page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_PATH], max_depth=2)
                 if sum(1 for _ in zip(range(MIN_RULING_PATHS), paths)) >= MIN_RULING_PATHS:
-                    ruled.append(index)
+                    found = _ruled_tables(page, textpage)
+                    if found:
+                        tables[index] = found
+            textpage.close()
             pages.append(text)
             page.close()
         if damaged:
             metadata = {**metadata, "damaged_pages": damaged}
-        return PdfPages(pages, metadata, ruled, ocr_pages, ocr_tables)
+        return PdfPages(pages, metadata, tables, ocr_pages)
     finally:
         pdf.close()
 
@@ -100,29 +102,16 @@ def ocr_metadata(ocr_pages: list[dict]) -> dict:
             "psm": ocr.PAGE_SEGMENTATION_MODE, "pages": ocr_pages}
 
 
-def _tables_on_pages(data: bytes, page_indexes: list[int]) -> dict[int, list[list[list[str]]]]:
-    """Ruled tables of the given 0-based pages, each with at least two rows (see ``pdf_tables``)."""
-    import pypdfium2 as pdfium
-
+def _ruled_tables(page, textpage) -> list[list[list[str]]]:
+    """Ruled tables of an open page with at least two rows each (see ``pdf_tables``)."""
     from extract.readers.pdf_tables import page_tables
 
-    found: dict[int, list[list[list[str]]]] = {}
-    pdf = pdfium.PdfDocument(data)
     try:
-        for index in page_indexes:
-            page = pdf[index]
-            textpage = page.get_textpage()
-            try:
-                tables = [[[normalize_text(" ".join((cell or "").split())) for cell in row] for row in table]
-                          for table in page_tables(page, textpage)]
-            finally:
-                textpage.close()
-                page.close()
-            if tables:
-                found[index] = [t for t in tables if len(t) >= 2]
-    finally:
-        pdf.close()
-    return found
+        found = page_tables(page, textpage)
+    except Exception:  # tables are a bonus: a failure of the table finder must not lose the text
+        return []
+    return [rows for rows in ([[normalize_text(" ".join((cell or "").split())) for cell in row] for row in table]
+                              for table in found) if len(rows) >= 2]
 
 
 def locate_table(text: str, rows: list[list[str]], start: int, end: int) -> tuple[int, int]:
@@ -149,7 +138,7 @@ def read_pdf_document(path: Path, data: bytes) -> Document:
     Pages without a usable text layer (scans, fonts without a Unicode map) are OCR'd; the
     metadata's ``ocr`` entry then says which pages, why and with what confidence.
     """
-    page_texts, metadata, ruled, ocr_pages, ocr_tables = _pdfium_pages(data)
+    page_texts, metadata, by_page, ocr_pages = _pdfium_pages(data)
     offsets, parts, position = [], [], 0
     for index, raw in enumerate(page_texts):
         page_text = normalize_text(raw)
@@ -164,12 +153,6 @@ def read_pdf_document(path: Path, data: bytes) -> Document:
         raise ReadError("the PDF has no text: OCR found none on its images" if ocr_pages
                         else "the PDF has no text layer and no images to OCR")
     tables: list[Table] = []
-    try:
-        by_page = _tables_on_pages(data, ruled) if ruled else {}
-    except Exception:  # tables are a bonus: a pdfplumber failure must not lose the text
-        by_page = {}
-    for index, page_tables in ocr_tables.items():
-        by_page.setdefault(index, page_tables)
     for index, page_tables in sorted(by_page.items()):
         page_end = offsets[index + 1] if index + 1 < len(offsets) else len(text)
         for rows in page_tables:
