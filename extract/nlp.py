@@ -20,7 +20,7 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span, SpanGroup
+from spacy.tokens import Doc, SpanGroup
 
 from extract.lexicon import legal_forms, roles, titles
 
@@ -55,28 +55,25 @@ class WordTokenizer:
     three tokens in the text and in the gazetteer alike; any whitespace other than one space becomes a token of its own,
     so ``doc.text`` is exactly the input and character offsets need no mapping."""
 
-    TOKEN = re.compile(r"\w+|\S")
+    PARTS = re.compile(r"\w+|\S|\s+")
 
     def __init__(self, vocab):
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
+        # findall and string tests rather than match objects: every document passes through here.
+        parts = self.PARTS.findall(text)
+        trailing = parts.pop() if parts and parts[-1].isspace() else None
         words: list[str] = []
         spaces: list[bool] = []
-        position = 0
-        for match in self.TOKEN.finditer(text):
-            start = match.start()
-            if start > position:
-                if start - position == 1 and text[position] == " " and words:
-                    spaces[-1] = True
-                else:
-                    words.append(text[position:start])
-                    spaces.append(False)
-            words.append(match.group())
-            spaces.append(False)
-            position = match.end()
-        if position < len(text):
-            words.append(text[position:])
+        for part in parts:
+            if part == " " and words:
+                spaces[-1] = True
+            else:
+                words.append(part)
+                spaces.append(False)
+        if trailing is not None:
+            words.append(trailing)
             spaces.append(False)
         return Doc(self.vocab, words=words, spaces=spaces)
 
@@ -95,15 +92,12 @@ class GazetteerMatcher:
         self.canonical: dict[str, dict[str, str]] = gazetteer_entries()
         for label, phrases in self.canonical.items():
             self.matcher.add(label, list(nlp.tokenizer.pipe(sorted(phrases))))
-        self.vocab = nlp.vocab
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = []
-        for match_id, start, end in self.matcher(doc):
-            label = self.vocab.strings[match_id]
-            span = doc[start:end]
-            canonical = self.canonical[label].get(span.text.lower(), span.text.lower())
-            spans.append(Span(doc, start, end, label=label, kb_id=canonical))
+        spans = self.matcher(doc, as_spans=True)
+        for span in spans:
+            text = span.text.lower()
+            span.kb_id_ = self.canonical[span.label_].get(text, text)
         doc.spans[SPAN_KEY] = SpanGroup(doc, name=SPAN_KEY, spans=spans)
         return doc
 

@@ -19,6 +19,11 @@ The checks, in ``CHECKS`` order:
   heading and the opening line give two different meeting dates;
 - ``returned_not_revoted``: the regional governor returned a decision (чл. 45 ЗМСМА) and no later
   decision of that council refers to it again.
+
+Memory stays flat as the corpus grows: every check streams its rows from SQLite (grouped per
+document or per project with :func:`itertools.groupby` over an ordered query) and holds at most
+one document's or one project's rows at a time; :func:`run_checks` deduplicates and sorts the
+flags in a TEMP table rather than in Python.
 """
 from __future__ import annotations
 
@@ -26,14 +31,15 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections import defaultdict
-from typing import Callable, Iterable
+from itertools import groupby
+from operator import itemgetter
+from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
 from extract.lexicon import date_lexicon
 
-from .schema import ENTITY_TABLES, RECORD_TABLES
+from .schema import ENTITY_TABLES, RECORD_TABLES, ensure_table
 
 Flag = dict
 TOLERANCE_EUR = 1.0
@@ -53,11 +59,9 @@ def _flag(kind: str, document_id: str, municipality: str | None, explanation: st
             "evidence": json.dumps(evidence, ensure_ascii=False), "other_document_id": other_document_id}
 
 
-def _by_document(db: sqlite_utils.Database, kind: str) -> dict[str, list[dict]]:
-    grouped: dict[str, list[dict]] = defaultdict(list)
-    for row in db.query(f"select * from {RECORD_TABLES[kind].name} order by id"):
-        grouped[row["document_id"]].append(row)
-    return grouped
+def _by_document(rows: Iterable[dict]) -> Iterator[tuple[str, Iterator[dict]]]:
+    """``(document_id, rows)`` groups of a query ordered by ``document_id, id``: one document at a time."""
+    return groupby(rows, key=itemgetter("document_id"))
 
 
 def _close(a: float, b: float) -> bool:
@@ -69,11 +73,20 @@ def _amount(value: float | None) -> str:
 
 
 def tally_exceeds_present(db: sqlite_utils.Database) -> Iterable[Flag]:
-    attendance = _by_document(db, "attendance")
-    for doc_id, decisions in _by_document(db, "decisions").items():
-        present = next((a for a in attendance.get(doc_id, []) if a["present"]), None)
-        total = next((a for a in attendance.get(doc_id, []) if a["total"]), None)
-        for decision in decisions:
+    # One stream of both tables in document order, each document's attendance before its decisions
+    # (SQLite merges the two index scans), so only one document's rows are ever held.
+    shared = "municipality, evidence_start, evidence_end, evidence_text"
+    rows = db.query(
+        f"select 1 as is_decision, id, document_id, number, votes_for, votes_against, votes_abstained, "
+        f"null as present, null as total, {shared} from {RECORD_TABLES['decisions'].name} union all "
+        f"select 0, id, document_id, null, null, null, null, present, total, {shared} "
+        f"from {RECORD_TABLES['attendance'].name} order by document_id, is_decision, id")
+    for doc_id, document_rows in _by_document(rows):
+        document_rows = list(document_rows)
+        attendance = [a for a in document_rows if not a["is_decision"]]
+        present = next((a for a in attendance if a["present"]), None)
+        total = next((a for a in attendance if a["total"]), None)
+        for decision in document_rows[len(attendance):]:
             votes = [decision[c] for c in ("votes_for", "votes_against", "votes_abstained") if decision[c] is not None]
             if not votes:
                 continue
@@ -88,7 +101,8 @@ def tally_exceeds_present(db: sqlite_utils.Database) -> Iterable[Flag]:
 
 
 def attendance_mismatch(db: sqlite_utils.Database) -> Iterable[Flag]:
-    for doc_id, rows in _by_document(db, "attendance").items():
+    for doc_id, rows in _by_document(db.query(f"select * from {RECORD_TABLES['attendance'].name} "
+                                              "order by document_id, id")):
         for row in rows:
             if None not in (row["present"], row["absent"], row["total"]) and row["present"] + row["absent"] != row["total"]:
                 yield _flag("attendance_mismatch", doc_id, row["municipality"],
@@ -121,16 +135,14 @@ def budget_parts_mismatch(db: sqlite_utils.Database) -> Iterable[Flag]:
 
 
 def project_total_differs(db: sqlite_utils.Database) -> Iterable[Flag]:
-    rows = list(db.query(f"select m.*, d.document_date from {RECORD_TABLES['projects'].name} m "
-                         "join documents d on d.id = m.document_id "
-                         "where m.project_id is not null and m.total_eur is not null "
-                         "order by m.project_id, d.document_date, m.id"))
-    by_project: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        by_project[row["project_id"]].append(row)
-    for project, stated in by_project.items():
-        first = stated[0]
-        for other in stated[1:]:
+    rows = db.query("select m.id, m.document_id, m.project_id, m.total_eur, m.municipality, m.evidence_start, "
+                    f"m.evidence_end, m.evidence_text, d.document_date from {RECORD_TABLES['projects'].name} m "
+                    "join documents d on d.id = m.document_id "
+                    "where m.project_id is not null and m.total_eur is not null "
+                    "order by m.project_id, d.document_date, m.id")
+    for project, stated in groupby(rows, key=itemgetter("project_id")):  # one project at a time
+        first = next(stated)
+        for other in stated:
             if other["document_id"] != first["document_id"] and not _close(first["total_eur"], other["total_eur"]):
                 yield _flag("project_total_differs", other["document_id"], other["municipality"],
                             f"Project {project}: this document states a total of {_amount(other['total_eur'])} EUR, "
@@ -166,12 +178,12 @@ def weekday_mismatch(db: sqlite_utils.Database) -> Iterable[Flag]:
 
 
 def meeting_date_mismatch(db: sqlite_utils.Database, head_chars: int = 800) -> Iterable[Flag]:
-    documents = {r["id"]: r for r in db.query("select id, doc_type, document_date from documents")}
-    for doc_id, dates in _by_document(db, "dates").items():
-        doc = documents.get(doc_id) or {}
-        if doc.get("doc_type") not in ("protocol", "decision"):
-            continue
-        heading = [d for d in dates if d["role"] == "meeting" and (d["evidence_start"] or 0) < head_chars]
+    # cross join: read the dates in document order (by index) instead of sorting them all
+    dates = db.query(f"select t.* from {RECORD_TABLES['dates'].name} t cross join documents d on d.id = t.document_id "
+                     "where d.doc_type in ('protocol', 'decision') and t.role = 'meeting' "
+                     "order by t.document_id, t.id")
+    for doc_id, meeting_dates in _by_document(dates):
+        heading = [d for d in meeting_dates if (d["evidence_start"] or 0) < head_chars]
         values = sorted({d["value"] for d in heading})
         if len(values) > 1:
             yield _flag("meeting_date_mismatch", doc_id, heading[0]["municipality"],
@@ -185,23 +197,29 @@ _RETURN = re.compile(
     r"[^.]{0,200}?(?:областни(?:я|ят)\s+управител|чл\.\s*45)", re.I)
 
 
+_RETURN_VERB = re.compile(r"връща|върна", re.I)
+"""What every match of ``_RETURN`` contains (``върнат`` too): a quick test that skips most texts."""
+
+
 def returned_decisions(text: str) -> list[tuple[int, int, str]]:
     """Decisions the regional governor returned, as (start, end, decision number) in ``text``."""
+    if not _RETURN_VERB.search(text):
+        return []
     return [(m.start(), m.end(), m["n"] or m["m"]) for m in _RETURN.finditer(text)]
 
 
 def returned_not_revoted(db: sqlite_utils.Database) -> Iterable[Flag]:
-    decisions_by_place: dict[str | None, list[dict]] = defaultdict(list)
-    for row in db.query(f"select d.*, doc.document_date from {RECORD_TABLES['decisions'].name} d "
-                        "join documents doc on doc.id = d.document_id"):
-        decisions_by_place[row["municipality"]].append(row)
-    for doc in db.query("select id, municipality, document_date, text from documents order by document_date, id"):
+    # Returned decisions are rare: for each one, only the same council's decisions whose text holds
+    # the number at all (``instr``, a necessary condition of the regex) are read and matched.
+    candidates = (f"select d.number, d.text, doc.document_date from {RECORD_TABLES['decisions'].name} d "
+                  "join documents doc on doc.id = d.document_id where d.municipality is ? and instr(d.text, ?) > 0")
+    # Every flag's id holds its own document and offset, so the documents' order does not matter.
+    for doc in db.query("select id, municipality, document_date, text from documents"):
         for start, end, number in returned_decisions(doc["text"] or ""):
             refers = re.compile(rf"решени[ея]\s*(?:№|N)\s*{number}\b", re.I)
-            revoted = [d for d in decisions_by_place[doc["municipality"]]
-                       if refers.search(d["text"] or "") and d["number"] != number
-                       and (d["document_date"] or "") >= (doc["document_date"] or "")]
-            if revoted:
+            if any(refers.search(d["text"] or "") and d["number"] != number
+                   and (d["document_date"] or "") >= (doc["document_date"] or "")
+                   for d in db.query(candidates, [doc["municipality"], number])):
                 continue
             yield _flag("returned_not_revoted", doc["id"], doc["municipality"],
                         f"Decision № {number} was returned by the regional governor, and no later decision of this "
@@ -220,20 +238,51 @@ CHECKS: dict[str, Callable[[sqlite_utils.Database], Iterable[Flag]]] = {
 }
 
 
-def find_flags(db: sqlite_utils.Database) -> list[Flag]:
-    """Every flag every check raises, deduplicated by id, in a stable order."""
-    found: dict[str, Flag] = {}
+def _raised(db: sqlite_utils.Database) -> Iterator[Flag]:
+    """Every flag every check raises, in ``CHECKS`` order, duplicates included, as they are found."""
     for check in CHECKS.values():
-        for flag in check(db):
-            found.setdefault(flag["id"], flag)
+        yield from check(db)
+
+
+def find_flags(db: sqlite_utils.Database) -> list[Flag]:
+    """Every flag every check raises, deduplicated by id (the first one raised wins), in a stable order.
+
+    Holds all flags in memory: for tests and small databases; :func:`run_checks` does not use it.
+    """
+    found: dict[str, Flag] = {}
+    for flag in _raised(db):
+        found.setdefault(flag["id"], flag)
     return sorted(found.values(), key=lambda f: (f["kind"], f["document_id"], f["id"]))
 
 
+_PENDING = "letopis_pending_flags"
+"""The TEMP table :func:`run_checks` collects flags in before they replace ``flags``."""
+
+
 def run_checks(db: sqlite_utils.Database) -> int:
-    """Rewrite the ``flags`` table from scratch, atomically; returns the number of flags."""
-    flags = find_flags(db)
+    """Rewrite the ``flags`` table from scratch, atomically; returns the number of flags.
+
+    The same rows, in the same rowid order, as inserting :func:`find_flags`: flags go into a TEMP
+    table as they are raised (``insert or ignore`` on the id keeps the first, like ``setdefault``)
+    and are copied into ``flags`` ordered by kind, document and id, so no Python list of flags
+    grows with the corpus. Everything happens in one transaction (a savepoint inside the build's).
+    """
+    spec = ENTITY_TABLES["flags"]
+    columns = list(spec.columns)
+    names = ", ".join(f"[{c}]" for c in columns)
     with db.atomic():
-        db["flags"].delete_where()
-        if flags:
-            db["flags"].insert_all(flags, pk=ENTITY_TABLES["flags"].pk)
-    return len(flags)
+        if not db[spec.name].exists():
+            ensure_table(db, spec)
+        db.execute(f"drop table if exists temp.[{_PENDING}]")
+        db.execute(f"create temp table [{_PENDING}] ("
+                   + ", ".join(f"[{c}] {t}{' primary key' if c == spec.pk else ''}" for c, t in spec.columns.items())
+                   + ")")
+        insert = f"insert or ignore into temp.[{_PENDING}] ({names}) values ({', '.join('?' for _ in columns)})"
+        for flag in _raised(db):
+            db.execute(insert, [flag.get(c) for c in columns])
+        db[spec.name].delete_where()
+        db.execute(f"insert into [{spec.name}] ({names}) select {names} from temp.[{_PENDING}] "
+                   "order by kind, document_id, id")
+        count = db.execute(f"select count(*) from temp.[{_PENDING}]").fetchone()[0]
+        db.execute(f"drop table temp.[{_PENDING}]")
+    return count

@@ -12,6 +12,13 @@ Cost stays near-linear: mentions are compared only inside blocks (people: munici
 surname skeleton; organisations: legal form + first letters of the core + municipality for
 local kinds; projects: the base code), and blocks are small.
 
+Memory is bounded by the largest block, not by the corpus: mentions are streamed from SQLite in
+block order (SQLite's sorter spills to disk), each block is resolved on its own, and what links
+blocks (cluster of every mention, rule-4 facts, merges, entity id of every mention) goes to TEMP
+tables. Entities are then streamed in the order of their first mention and inserted in that order.
+The only things held whole are the project titles index (it grows with projects, not documents)
+and the few clusters rule 4 joins.
+
 People (the rules, in order; see ``README.md`` for the reasoning):
 
 1. Within a block, full names with a middle name group when first and middle agree.
@@ -20,15 +27,20 @@ People (the rules, in order; see ``README.md`` for the reasoning):
 3. An initial (``К. Селска``) joins the one full-name person of its block whose first name
    starts with it and who appears within :data:`INITIAL_YEARS` years; else it stays apart.
 4. Same-name people of different municipalities stay apart unless their documents share a
-   project code.
+   project code; a name without a middle name that would join two people whose middle names
+   differ joins neither.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
+from typing import Callable, Hashable, Iterable, Iterator
 
 import sqlite_utils
 
@@ -97,7 +109,8 @@ def _close_in_time(a: Mention, years: set[int]) -> bool:
 def _resolve_block(indexes: list[int], mentions: list[Mention], names: list[PersonName], uf: _Clusters) -> None:
     """Rules 1–3 inside one (municipality, surname) block."""
     full3 = [i for i in indexes if names[i].is_full and names[i].middle and not names[i].middle_is_initial]
-    full2 = [i for i in indexes if names[i].is_full and i not in set(full3)]
+    in_full3 = set(full3)
+    full2 = [i for i in indexes if names[i].is_full and i not in in_full3]
     initials = [i for i in indexes if not names[i].is_full]
     heads: list[int] = []  # one representative mention per person found so far
 
@@ -158,7 +171,8 @@ def _members(uf: _Clusters, head: int, pool: list[int]) -> list[int]:
 def cluster_people(mentions: list[Mention]) -> list[int]:
     """For each mention, the index of its person's first mention (the cluster representative).
 
-    Mentions whose name cannot be parsed (a single word) are persons of their own.
+    Mentions whose name cannot be parsed (a single word) are persons of their own. This is the
+    in-memory form of what :func:`resolve` does block by block on a database.
     """
     names = [parse_person_name(m.text) for m in mentions]
     uf = _Clusters(len(mentions))
@@ -180,29 +194,82 @@ def _link_across_municipalities(mentions: list[Mention], names: list[PersonName 
         if name is not None and name.is_full:
             by_name[(name.surname_key, name.first)].append(i)
     for indexes in by_name.values():
-        if len({mentions[i].municipality for i in indexes}) < 2:
-            continue
-        projects_of: dict[int, set[str]] = defaultdict(set)
-        for i in indexes:
-            projects_of[uf.find(i)] |= mentions[i].projects
-        roots = list(projects_of)
-        for a_pos, a in enumerate(roots):
-            for b in roots[a_pos + 1:]:
-                shared = projects_of[a] & projects_of[b]
-                a_name = names[next(i for i in indexes if uf.find(i) == a)]
-                b_name = names[next(i for i in indexes if uf.find(i) == b)]
-                if shared and middles_compatible(a_name, b_name):  # type: ignore[arg-type]
-                    uf.union(a, b)
+        _link_same_name([(i, names[i], mentions[i].municipality, mentions[i].projects) for i in indexes], uf)
+
+
+class _Links:
+    """Union-find over cluster ids that stores only the clusters rule 4 joined (they are few)."""
+
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def find(self, i):
+        root = i
+        while (parent := self.parent.get(root, root)) != root:
+            root = parent
+        while i != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(self, a, b) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _link_same_name(facts: list[tuple[Hashable, PersonName, str | None, Iterable[str]]], uf) -> None:
+    """Rule 4 for one (surname key, first name) over its ``(cluster, name, municipality, projects)``
+    facts, in mention order. Only when the name occurs in two municipalities (or more) are its people
+    compared: two of them are joined when their documents share a project and their middle names agree.
+
+    Each person (current cluster) is represented by its first mention of the name, and carries the
+    projects of all its mentions of the name; both are taken before any joining, so joins made while
+    comparing do not change what later pairs compare.
+    """
+    if len({municipality for _, _, municipality, _ in facts}) < 2:
+        return
+    people: dict[Hashable, tuple[PersonName, set[str]]] = {}
+    for cluster, name, _, projects in facts:
+        root = uf.find(cluster)
+        if root in people:
+            people[root][1].update(projects)
+        else:
+            people[root] = (name, set(projects))
+    found = list(people.items())
+    partners: dict[Hashable, list[PersonName]] = defaultdict(list)
+    pairs = []
+    for a_pos, (a, (a_name, a_projects)) in enumerate(found):
+        for b, (b_name, b_projects) in found[a_pos + 1:]:
+            if a_projects & b_projects and middles_compatible(a_name, b_name):
+                pairs.append((a, b))
+                partners[a].append(b_name)
+                partners[b].append(a_name)
+
+    def ambiguous(person: Hashable) -> bool:
+        # As in rule 2: a name without a middle name that fits two people whose middle names
+        # differ cannot say which one it is, so it joins neither (and does not chain them).
+        names = partners[person]
+        return any(not middles_compatible(x, y) for i, x in enumerate(names) for y in names[i + 1:])
+
+    for a, b in pairs:
+        if not (ambiguous(a) or ambiguous(b)):
+            uf.union(a, b)
 
 
 def canonical_person_name(texts: list[str]) -> str:
     """The name a person's page shows: the most complete Cyrillic spelling, most frequent first."""
+    return _best_person_name(Counter(texts), _is_full_name)
+
+
+def _is_full_name(text: str) -> bool:
+    name = parse_person_name(text)
+    return bool(name and name.is_full)
+
+
+def _best_person_name(counts: Counter, is_full: Callable[[str], bool]) -> str:
     def score(text: str) -> tuple:
-        name = parse_person_name(text)
         cyrillic = any("\u0400" <= c <= "\u04ff" for c in text)
-        words = len(text.split())
-        return (cyrillic, bool(name and name.is_full), words, counts[text])
-    counts = Counter(texts)
+        return (cyrillic, is_full(text), len(text.split()), counts[text])
     best = max(sorted(counts), key=score)
     return best.title() if best.isupper() else best
 
@@ -218,158 +285,393 @@ def org_scope(org: OrgName, kind: str | None, municipality: str | None) -> str |
     return municipality if (kind in LOCAL_KINDS or not org.form) else None
 
 
+def _org_block_heads(orgs: list[OrgName]) -> list[int]:
+    """Inside one block, in mention order: each organisation's position of its first matching mention."""
+    heads: list[int] = []
+    found = []
+    for i, org in enumerate(orgs):
+        head = next((h for h in heads if orgs_match(orgs[h], org)), None)
+        if head is None:
+            heads.append(i)
+            head = i
+        found.append(head)
+    return found
+
+
 def cluster_organizations(mentions: list[Mention]) -> tuple[list[int], list[OrgName], list[str | None]]:
     """For each mention, its organisation's representative index; also the parsed names and scopes."""
     orgs = [parse_org_name(m.text) for m in mentions]
     scopes = [org_scope(o, m.extra.get("kind"), m.municipality) for o, m in zip(orgs, mentions)]
-    uf = _Clusters(len(mentions))
+    heads = list(range(len(mentions)))
     blocks: dict[tuple, list[int]] = defaultdict(list)
     for i, org in enumerate(orgs):
         blocks[(scopes[i], org.block)].append(i)
     for indexes in blocks.values():
-        heads: list[int] = []
-        for i in indexes:
-            found = next((h for h in heads if orgs_match(orgs[h], orgs[i])), None)
-            if found is None:
-                heads.append(i)
-            else:
-                uf.union(found, i)
-    groups = uf.groups()
-    return [min(groups[uf.find(i)]) for i in range(len(mentions))], orgs, scopes
+        for i, head in zip(indexes, _org_block_heads([orgs[i] for i in indexes])):
+            heads[i] = indexes[head]
+    return heads, orgs, scopes
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading mentions and writing entities
 
-def _document_context(db: sqlite_utils.Database) -> tuple[dict[str, dict], dict[str, frozenset[str]]]:
-    documents = {row["id"]: row for row in db.query("select id, municipality, document_date, year from documents")}
-    projects_by_doc: dict[str, set[str]] = defaultdict(set)
-    for row in db.query(f"select document_id, code from {RECORD_TABLES['projects'].name}"):
-        if row["code"]:
-            projects_by_doc[row["document_id"]].add(project_key(row["code"]))
-    return documents, {k: frozenset(v) for k, v in projects_by_doc.items()}
-
-
-def _mention(row: dict, text_column: str, documents: dict[str, dict], projects: dict[str, frozenset[str]],
-             **extra) -> Mention:
-    doc = documents.get(row["document_id"], {})
-    return Mention(id=row["id"], document_id=row["document_id"], text=row[text_column] or "",
-                   municipality=doc.get("municipality"), year=doc.get("year"), date=doc.get("document_date"),
-                   projects=projects.get(row["document_id"], frozenset()), extra=extra)
-
-
-def _seen(mentions: list[Mention]) -> tuple[str | None, str | None]:
-    dates = sorted(m.date for m in mentions if m.date)
-    return (dates[0], dates[-1]) if dates else (None, None)
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # what json.dumps builds per call, built once
 
 
 def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _JSON.encode(value)
 
 
-def _groups(mentions: list[Mention], heads: list[int]) -> list[tuple[int, list[Mention]]]:
-    """Mentions grouped by their cluster representative, ordered by each representative's id."""
-    members: dict[int, list[Mention]] = defaultdict(list)
-    for mention, head in zip(mentions, heads):
-        members[head].append(mention)
-    return [(head, members[head]) for head in sorted(members, key=lambda h: mentions[h].id)]
+_SEP = "\x1f"
+"""Separates the project keys of one document inside a TEXT value (codes have no control characters)."""
+
+_TEMP_TABLES = {
+    # project mention -> its project key, and the distinct project keys of every document
+    "_resolve_project_keys": "(n integer primary key, id, document_id, project)",
+    "_resolve_doc_projects": "(document_id, project, primary key (document_id, project)) without rowid",
+    # people mentions in id order (n), with their document's context and their parsed name
+    "_resolve_people": "(n integer primary key, id, document_id, text, title, role, municipality, year, date, "
+                       "skey, first, middle, last, first_initial, middle_initial, full)",
+    "_resolve_people_clusters": "(n integer primary key, cluster)",  # rules 1–3: the cluster's first n
+    "_resolve_people_facts": "(skey, first, cluster, rep, municipality, middle, last, middle_initial, projects)",
+    "_resolve_people_merges": "(cluster integer primary key, final)",  # rule 4
+    "_resolve_person_links": "(id primary key, entity)",
+    "_resolve_orgs": "(n integer primary key, id, document_id, text, kind, date, scope, block, form, core)",
+    "_resolve_org_clusters": "(n integer primary key, cluster)",
+    "_resolve_org_links": "(id primary key, entity)",
+}
+"""Working tables of one :func:`resolve` run: SQLite keeps them on disk beyond its small page cache,
+so they hold what links blocks without holding it in Python."""
 
 
-def _settle_ids(entities: list[dict], groups: list[tuple[int, list[Mention]]]) -> dict[str, str]:
-    """Make entity ids unique (a rare hash collision gets ``-2``) and map every mention id to its entity's."""
-    seen: Counter = Counter()
-    for entity in entities:
-        seen[entity["id"]] += 1
-        if seen[entity["id"]] > 1:
-            entity["id"] = f"{entity['id']}-{seen[entity['id']]}"
-    return {m.id: entity["id"] for entity, (_, group) in zip(entities, groups) for m in group}
+_PARSED_NAMES = 4096
+"""How many recently parsed names (they repeat, organisations' especially) one pass keeps: a bound."""
 
 
-def person_rows(db: sqlite_utils.Database, documents, projects) -> tuple[list[dict], dict[str, str]]:
-    """The ``persons`` rows and the person id of every ``people`` mention."""
-    rows = list(db.query(f"select id, document_id, name, title, role from {RECORD_TABLES['people'].name} order by id"))
-    mentions = [_mention(r, "name", documents, projects, title=r["title"], role=r["role"]) for r in rows]
-    groups = _groups(mentions, cluster_people(mentions))
-    entities = []
+def _drop_temp_tables(conn: sqlite3.Connection) -> None:
+    for name in _TEMP_TABLES:
+        conn.execute(f"drop table if exists temp.{name}")
+
+
+def _create_temp_tables(conn: sqlite3.Connection) -> None:
+    _drop_temp_tables(conn)
+    for name, definition in _TEMP_TABLES.items():
+        conn.execute(f"create temp table {name} {definition}")
+
+
+class _Batch:
+    """Rows for one INSERT, written every ``size`` rows so that they never pile up in memory."""
+
+    def __init__(self, conn: sqlite3.Connection, sql: str, size: int = 2000):
+        self.conn, self.sql, self.size, self.rows = conn, sql, size, []
+
+    def add(self, row: tuple) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.size:
+            self.flush()
+
+    def extend(self, rows: Iterable[tuple]) -> None:
+        for row in rows:
+            self.add(row)
+
+    def flush(self) -> None:
+        if self.rows:
+            self.conn.executemany(self.sql, self.rows)
+            self.rows = []
+
+
+class _EntityWriter:
+    """Inserts entity rows in their final order (so their rowids are too), many rows per INSERT.
+
+    (A full-text index flushes its pending terms at every statement, so one INSERT per row would
+    cost several times more.) With ``settle``, an id already taken (a rare hash collision) gets
+    ``-2``, ``-3`` …, in the order the colliding entities come. ``linked(entity_id, payload)`` is
+    called for every row once its id is final.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, table: str, *, settle: bool = True,
+                 linked: Callable[[str, object], object] | None = None):
+        self.conn, self.table, self.settle, self.linked = conn, table, settle, linked
+        self.columns: tuple[str, ...] = ()
+        self.pending: list[tuple[dict, object]] = []
+        self.count = 0
+
+    def add(self, row: dict, payload: object = None) -> None:
+        if tuple(row) != self.columns:
+            self.flush()
+            self.columns = tuple(row)
+            self.per_statement = max(1, min(100, 999 // len(self.columns)))
+            self.row_sql = f"({', '.join('?' for _ in self.columns)})"
+            self.sql = f"insert into [{self.table}] ({', '.join(f'[{c}]' for c in self.columns)}) values "
+        self.pending.append((row, payload))
+        if len(self.pending) >= self.per_statement:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            self.conn.execute(self.sql + ", ".join([self.row_sql] * len(pending)),
+                              [value for row, _ in pending for value in row.values()])
+        except sqlite3.IntegrityError:  # the statement inserted nothing: settle the ids one row at a time
+            for row, _ in pending:
+                self._insert_settled(row)
+        self.count += len(pending)
+        if self.linked:
+            for row, payload in pending:
+                self.linked(row["id"], payload)
+
+    def _insert_settled(self, row: dict) -> None:
+        base, n = row["id"], 1
+        while True:
+            try:
+                self.conn.execute(self.sql + self.row_sql, list(row.values()))
+                return
+            except sqlite3.IntegrityError:
+                if not self.settle or not self.conn.execute(f"select 1 from [{self.table}] where id = ?",
+                                                            [row["id"]]).fetchone():
+                    raise
+                n += 1
+                row["id"] = f"{base}-{n}"
+
+
+def _blocks(rows: Iterator[tuple], *key: int) -> Iterator[tuple[tuple, list[tuple]]]:
+    """Consecutive rows with the same values at ``key`` positions, one list at a time."""
+    for value, block in groupby(rows, key=itemgetter(*key)):
+        yield value, list(block)
+
+
+def _read_project_keys(conn: sqlite3.Connection) -> None:
+    """The project key of every project mention with a code, and the distinct keys of every document."""
+    rows = conn.execute(f"select id, document_id, code from {RECORD_TABLES['projects'].name} order by id")
+    conn.executemany("insert into temp._resolve_project_keys (id, document_id, project) values (?, ?, ?)",
+                     ((mention, document, project_key(code)) for mention, document, code in rows if code))
+    conn.execute("create unique index temp._resolve_project_keys_id on _resolve_project_keys (id)")
+    conn.execute("insert or ignore into temp._resolve_doc_projects select document_id, project "
+                 "from temp._resolve_project_keys")
+
+
+# --- people
+
+
+def _read_people(conn: sqlite3.Connection) -> None:
+    """Every ``people`` mention, in id order, with its document's context and its parsed name."""
+    rows = conn.execute(f"select p.id, p.document_id, p.name, p.title, p.role, d.municipality, d.year, "
+                        f"d.document_date from {RECORD_TABLES['people'].name} p "
+                        f"left join documents d on d.id = p.document_id order by p.id")
+
+    parse = lru_cache(maxsize=_PARSED_NAMES)(parse_person_name)
+
+    def parsed() -> Iterator[tuple]:
+        for mention, document, name, title, role, municipality, year, date in rows:
+            text = name or ""
+            person = parse(text)
+            fields = ((person.surname_key, person.first, person.middle, person.last, person.first_is_initial,
+                       person.middle_is_initial, person.is_full) if person else (None,) * 6 + (False,))
+            yield (mention, document, text, title, role, municipality, year, date, *fields)
+
+    conn.executemany("insert into temp._resolve_people (id, document_id, text, title, role, municipality, year, "
+                     "date, skey, first, middle, last, first_initial, middle_initial, full) "
+                     "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed())
+
+
+def _cluster_people_blocks(conn: sqlite3.Connection) -> None:
+    """Rules 1–3, one (municipality, surname key) block at a time; also the facts rule 4 needs:
+    per cluster and full first name, its first mention, middle name and projects."""
+    rows = conn.execute("""
+        select n, document_id, year, municipality, skey, first, middle, last, first_initial, middle_initial,
+               (select group_concat(project, char(31)) from temp._resolve_doc_projects dp
+                 where dp.document_id = r.document_id)
+        from temp._resolve_people r where skey is not null order by municipality, skey, n""")
+    clusters = _Batch(conn, "insert into temp._resolve_people_clusters (n, cluster) values (?, ?)")
+    facts = _Batch(conn, "insert into temp._resolve_people_facts (skey, first, cluster, rep, municipality, middle, "
+                         "last, middle_initial, projects) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    for (municipality, skey), block in _blocks(rows, 3, 4):
+        mentions = [Mention(id=str(r[0]), document_id=r[1], text="", municipality=municipality, year=r[2], date=None)
+                    for r in block]
+        names = [PersonName(r[5], r[6], r[7], bool(r[8]), bool(r[9])) for r in block]
+        uf = _Clusters(len(block))
+        _resolve_block(list(range(len(block))), mentions, names, uf)
+        by_first: dict[tuple[int, str], list] = {}
+        for i, row in enumerate(block):
+            cluster = block[uf.find(i)][0]  # the root is the cluster's first mention
+            clusters.add((row[0], cluster))
+            name = names[i]
+            if name.is_full:
+                projects = row[10].split(_SEP) if row[10] else ()
+                fact = by_first.get((cluster, name.first))
+                if fact is None:
+                    by_first[(cluster, name.first)] = [skey, name.first, cluster, row[0], municipality, name.middle,
+                                                      name.last, name.middle_is_initial, set(projects)]
+                else:
+                    fact[-1].update(projects)
+        for fact in by_first.values():
+            facts.add((*fact[:-1], _SEP.join(sorted(fact[-1]))))
+    clusters.flush()
+    facts.flush()
+    conn.execute("insert into temp._resolve_people_clusters (n, cluster) "
+                 "select n, n from temp._resolve_people where skey is null")
+
+
+def _link_people_across_municipalities(conn: sqlite3.Connection) -> None:
+    """Rule 4 over the facts of each (surname key, first name) found in two municipalities or more,
+    taken in the order of their first mention (as :func:`_link_across_municipalities` does)."""
+    conn.execute("create index temp._resolve_people_facts_name on _resolve_people_facts (skey, first, rep)")
+    rows = conn.execute("""
+        select g.start, f.cluster, f.first, f.middle, f.last, f.middle_initial, f.municipality, f.projects
+        from (select skey, first, min(rep) start from temp._resolve_people_facts group by skey, first
+              having count(distinct municipality) + max(municipality is null) >= 2
+                 and sum(projects != '') >= 2) g  -- else no two of its people can share a project
+        join temp._resolve_people_facts f on f.skey = g.skey and f.first = g.first
+        order by g.start, f.rep""")
+    uf = _Links()
+    for _, group in _blocks(rows, 0):
+        _link_same_name([(cluster, PersonName(first, middle, last, False, bool(middle_initial)), municipality,
+                          projects.split(_SEP) if projects else ())
+                         for _, cluster, first, middle, last, middle_initial, municipality, projects in group], uf)
+    conn.executemany("insert into temp._resolve_people_merges (cluster, final) values (?, ?)",
+                     [(cluster, uf.find(cluster)) for cluster in list(uf.parent)])
+
+
+def _write_persons(conn: sqlite3.Connection) -> int:
+    """The ``persons`` rows, in the order of each person's first mention, and every mention's person id."""
     region = {m["name"]: m["region"] for m in municipalities()}
-    for _, group in groups:
-        name = canonical_person_name([m.text for m in group])
-        places = sorted({m.municipality for m in group if m.municipality})
-        first, last = _seen(group)
-        entities.append({
+    rows = conn.execute("""
+        select coalesce(m.final, c.cluster) person, r.id, r.document_id, r.text, r.title, r.role, r.municipality,
+               r.date, r.full
+        from temp._resolve_people r join temp._resolve_people_clusters c on c.n = r.n
+        left join temp._resolve_people_merges m on m.cluster = c.cluster
+        order by person""")
+    links = _Batch(conn, "insert into temp._resolve_person_links (id, entity) values (?, ?)")
+    writer = _EntityWriter(conn, "persons", linked=lambda entity, mentions: links.extend((m, entity) for m in mentions))
+    for _, group in _blocks(rows, 0):
+        counts = Counter(r[3] for r in group)
+        is_full = {r[3]: bool(r[8]) for r in group}
+        name = _best_person_name(counts, is_full.__getitem__)
+        places = sorted({r[6] for r in group if r[6]})
+        dates = [r[7] for r in group if r[7]]
+        writer.add({
             "id": stable_id("p", "|".join(places), name),
             "name": name,
-            "aliases": _json(sorted({m.text for m in group})),
+            "aliases": _json(sorted(counts)),
             "municipality": places[0] if len(places) == 1 else None,
             "municipalities": _json(places),
             "region": region.get(places[0]) if len(places) == 1 else None,
-            "titles": _json(sorted({m.extra["title"] for m in group if m.extra.get("title")})),
-            "roles": _json(sorted({m.extra["role"] for m in group if m.extra.get("role")})),
+            "titles": _json(sorted({r[4] for r in group if r[4]})),
+            "roles": _json(sorted({r[5] for r in group if r[5]})),
             "mentions": len(group),
-            "documents": len({m.document_id for m in group}),
-            "first_seen": first,
-            "last_seen": last,
-        })
-    return entities, _settle_ids(entities, groups)
+            "documents": len({r[2] for r in group}),
+            "first_seen": min(dates) if dates else None,
+            "last_seen": max(dates) if dates else None,
+        }, [r[1] for r in group])
+    writer.flush()
+    links.flush()
+    return writer.count
 
 
-def organization_rows(db: sqlite_utils.Database, documents, projects) -> tuple[list[dict], dict[str, str]]:
-    """The ``organizations`` rows and the organisation id of every organisation mention."""
-    rows = list(db.query(f"select id, document_id, name, kind from {RECORD_TABLES['organizations'].name} order by id"))
-    mentions = [_mention(r, "name", documents, projects, kind=r["kind"]) for r in rows]
-    heads, orgs, scopes = cluster_organizations(mentions)
-    groups = _groups(mentions, heads)
-    entities = []
-    for head, group in groups:
-        counts = Counter(m.text for m in group)
+# --- organisations
+
+
+def _read_organizations(conn: sqlite3.Connection) -> None:
+    """Every organisation mention, in id order, with its document's context, parsed name and scope."""
+    rows = conn.execute(f"select o.id, o.document_id, o.name, o.kind, d.municipality, d.document_date "
+                        f"from {RECORD_TABLES['organizations'].name} o "
+                        f"left join documents d on d.id = o.document_id order by o.id")
+
+    parse = lru_cache(maxsize=_PARSED_NAMES)(parse_org_name)
+
+    def parsed() -> Iterator[tuple]:
+        for mention, document, name, kind, municipality, date in rows:
+            text = name or ""
+            org = parse(text)
+            yield (mention, document, text, kind, date, org_scope(org, kind, municipality), org.block, org.form,
+                   org.core)
+
+    conn.executemany("insert into temp._resolve_orgs (id, document_id, text, kind, date, scope, block, form, core) "
+                     "values (?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed())
+
+
+def _cluster_organization_blocks(conn: sqlite3.Connection) -> None:
+    """Organisations, one (scope, legal form + first letters) block at a time."""
+    rows = conn.execute("select n, scope, block, form, core from temp._resolve_orgs order by scope, block, n")
+    clusters = _Batch(conn, "insert into temp._resolve_org_clusters (n, cluster) values (?, ?)")
+    for _, block in _blocks(rows, 1, 2):
+        for row, head in zip(block, _org_block_heads([OrgName(r[3], r[4]) for r in block])):
+            clusters.add((row[0], block[head][0]))
+    clusters.flush()
+
+
+def _write_organizations(conn: sqlite3.Connection) -> int:
+    """The ``organizations`` rows, in the order of each one's first mention, and every mention's organisation id."""
+    rows = conn.execute("""
+        select c.cluster, r.id, r.document_id, r.text, r.kind, r.date, r.scope, r.form, r.core
+        from temp._resolve_orgs r join temp._resolve_org_clusters c on c.n = r.n
+        order by c.cluster, r.n""")
+    links = _Batch(conn, "insert into temp._resolve_org_links (id, entity) values (?, ?)")
+    writer = _EntityWriter(conn, "organizations",
+                           linked=lambda entity, mentions: links.extend((m, entity) for m in mentions))
+    for _, group in _blocks(rows, 0):
+        head = group[0]  # the first mention: the cluster's representative
+        org, scope = OrgName(head[7], head[8]), head[6]
+        counts = Counter(r[3] for r in group)
         name = max(sorted(counts), key=lambda t: (t.split()[-1].lower() not in TRAILING_FUNCTION_WORDS, counts[t],
                                                   any(q in t for q in "„“\""), len(t)))
-        named = municipality_named(orgs[head])
-        first, last = _seen(group)
-        entities.append({
-            "id": stable_id("o", scopes[head], orgs[head].form, orgs[head].core),
-            "name": f"Община {named}" if named and orgs[head].form == "община" else name,
-            "kind": Counter(m.extra.get("kind") for m in group).most_common(1)[0][0],
-            "legal_form": orgs[head].form or None,
-            "municipality": named or scopes[head],
+        named = municipality_named(org)
+        dates = [r[5] for r in group if r[5]]
+        writer.add({
+            "id": stable_id("o", scope, org.form, org.core),
+            "name": f"Община {named}" if named and org.form == "община" else name,
+            "kind": Counter(r[4] for r in group).most_common(1)[0][0],
+            "legal_form": org.form or None,
+            "municipality": named or scope,
             "aliases": _json(sorted(counts)),
             "mentions": len(group),
-            "documents": len({m.document_id for m in group}),
-            "first_seen": first,
-            "last_seen": last,
-        })
-    return entities, _settle_ids(entities, groups)
+            "documents": len({r[2] for r in group}),
+            "first_seen": min(dates) if dates else None,
+            "last_seen": max(dates) if dates else None,
+        }, [r[1] for r in group])
+    writer.flush()
+    links.flush()
+    return writer.count
 
+
+# --- projects
 
 def _normalized_title(title: str) -> str:
     return " ".join(fold(title).replace('"', " ").split())
 
 
-def project_rows(db: sqlite_utils.Database, documents) -> tuple[list[dict], dict[str, str], list[dict]]:
-    """The ``projects`` rows, the project id of every project mention, and ``project_documents``.
+def _write_projects(conn: sqlite3.Connection) -> int:
+    """The ``projects`` rows (by key) and ``project_documents``; returns the number of projects.
 
     A document is linked to a project when it writes the project's code (in any damaged form the
     extractor repairs, or as a contract ``-Cxx``), or, without the code, the project's full title.
+    Mentions are streamed one project at a time; the titles index stays in memory, but it grows with
+    the number of projects with long titles, not with documents.
     """
-    table = RECORD_TABLES["projects"].name
-    rows = list(db.query(f"select * from {table} order by id"))
-    by_key: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        if row["code"]:
-            by_key[project_key(row["code"])].append(row)
-    entities, links, doc_links = [], {}, []
+    cursor = conn.execute(f"""
+        select k.project as _key, d.document_date as _date, p.*
+        from temp._resolve_project_keys k join {RECORD_TABLES['projects'].name} p on p.id = k.id
+        left join documents d on d.id = p.document_id
+        order by k.project, coalesce(d.document_date, ''), p.id""")
+    columns = [c[0] for c in cursor.description]
+    link = "insert into project_documents (project_id, document_id, link) values (?, ?, ?)"
+    writer = _EntityWriter(conn, "projects", settle=False,
+                           linked=lambda key, documents: conn.executemany(link, [(key, d, "code") for d in documents]))
     titles: dict[str, str] = {}
-    for key in sorted(by_key):
-        group = sorted(by_key[key], key=lambda r: (documents.get(r["document_id"], {}).get("document_date") or "", r["id"]))
+    for key, rows in _blocks(cursor, 0):
+        group = [dict(zip(columns, r)) for r in rows]
+
         def most_common(column: str):
             values = Counter(r[column] for r in group if r[column])
             return max(sorted(values), key=lambda v: (values[v], len(str(v)))) if values else None
         contract_codes = sorted({c for r in group for c in json.loads(r["contract_codes"] or "[]")})
         totals = [r["total_eur"] for r in group if r["total_eur"] is not None]
         title = most_common("title")
-        dates = sorted(documents.get(r["document_id"], {}).get("document_date") or "" for r in group)
+        dates = sorted(r["_date"] or "" for r in group)
         dates = [d for d in dates if d]
-        entities.append({
+        writer.add({
             "id": key,
             "code": key,
             "contract_codes": _json(contract_codes),
@@ -385,26 +687,23 @@ def project_rows(db: sqlite_utils.Database, documents) -> tuple[list[dict], dict
             "documents": len({r["document_id"] for r in group}),
             "first_seen": dates[0] if dates else None,
             "last_seen": dates[-1] if dates else None,
-        })
-        for r in group:
-            links[r["id"]] = key
-        for doc_id in sorted({r["document_id"] for r in group}):
-            doc_links.append({"project_id": key, "document_id": doc_id, "link": "code"})
+        }, sorted({r["document_id"] for r in group}))
         if title and len(title.split()) >= 5:
             titles[key] = _normalized_title(title)
-    linked = {(d["project_id"], d["document_id"]) for d in doc_links}
+    writer.flush()
     if titles:  # texts are streamed one at a time, never held all at once
         by_inner_words = _titles_by_inner_words(titles)
         order = {key: n for n, key in enumerate(titles)}
-        for doc in db.query("select id, text from documents order by id"):
-            text = _normalized_title(doc["text"] or "")
+        for doc_id, doc_text in conn.execute("select id, text from documents order by id"):
+            text = _normalized_title(doc_text or "")
             words = text.split(" ")
-            candidates = {key for i in range(len(words) - 2)
-                          for key in by_inner_words.get((words[i], words[i + 1], words[i + 2]), ())}
+            candidates = {key for inner in zip(words, words[1:], words[2:]) for key in by_inner_words.get(inner, ())}
             for key in sorted(candidates, key=order.__getitem__):
-                if (key, doc["id"]) not in linked and titles[key] in text:
-                    doc_links.append({"project_id": key, "document_id": doc["id"], "link": "title"})
-    return entities, links, doc_links
+                if titles[key] in text and not conn.execute(
+                        "select 1 from project_documents where project_id = ? and document_id = ?",
+                        [key, doc_id]).fetchone():  # not already linked by its code
+                    conn.execute(link, [key, doc_id, "title"])
+    return writer.count
 
 
 def _titles_by_inner_words(titles: dict[str, str]) -> dict[tuple[str, str, str], list[str]]:
@@ -442,25 +741,29 @@ def resolve(db: sqlite_utils.Database) -> dict[str, int]:
 
     Returns the number of entities per table.
     """
-    documents, projects = _document_context(db)
-    persons, person_links = person_rows(db, documents, projects)
-    organizations, org_links = organization_rows(db, documents, projects)
-    project_entities, project_links, project_docs = project_rows(db, documents)
-    places = municipality_rows(db)
+    conn = db.conn
     with db.atomic():
+        _create_temp_tables(conn)
+        _read_project_keys(conn)
+        _read_people(conn)
+        _cluster_people_blocks(conn)
+        _link_people_across_municipalities(conn)
+        _read_organizations(conn)
+        _cluster_organization_blocks(conn)
+        places = municipality_rows(db)
         for kind, column in (("people", "person_id"), ("organizations", "organization_id"), ("projects", "project_id")):
             db.execute(f"update {RECORD_TABLES[kind].name} set {column} = null where {column} is not null")
-        tables = {"municipalities": places, "projects": project_entities, "organizations": organizations,
-                  "persons": persons, "project_documents": project_docs}  # parents before children
-        for name in reversed(tables):
+        for name in ("project_documents", "persons", "organizations", "projects", "municipalities"):  # children first
             db[name].delete_where()
-        for name, rows in tables.items():
-            if rows:
-                db[name].insert_all(rows, pk=ENTITY_TABLES[name].pk)
-        for kind, column, links in (("people", "person_id", person_links),
-                                    ("organizations", "organization_id", org_links),
-                                    ("projects", "project_id", project_links)):
-            db.conn.executemany(f"update {RECORD_TABLES[kind].name} set {column} = ? where id = ?",
-                                [(entity, mention) for mention, entity in sorted(links.items())])
-    return {"persons": len(persons), "organizations": len(organizations), "projects": len(project_entities),
+        db["municipalities"].insert_all(places, pk=ENTITY_TABLES["municipalities"].pk)
+        counts = {"projects": _write_projects(conn), "organizations": _write_organizations(conn),
+                  "persons": _write_persons(conn)}
+        for kind, column, links, key in (("people", "person_id", "_resolve_person_links", "entity"),
+                                         ("organizations", "organization_id", "_resolve_org_links", "entity"),
+                                         ("projects", "project_id", "_resolve_project_keys", "project")):
+            table = RECORD_TABLES[kind].name
+            conn.execute(f"update {table} set {column} = (select {key} from temp.{links} l where l.id = {table}.id) "
+                         f"where id in (select id from temp.{links})")
+        _drop_temp_tables(conn)
+    return {"persons": counts["persons"], "organizations": counts["organizations"], "projects": counts["projects"],
             "municipalities": len(places)}

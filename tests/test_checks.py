@@ -6,12 +6,15 @@ good as the records the extractors give it.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 
+from index import checks
 from index.build import build
+from index.schema import ENTITY_TABLES
 
 PROTOCOL = """ОБЩИНСКИ СЪВЕТ – ТРОЯН
 ПРОТОКОЛ № 7
@@ -152,3 +155,117 @@ def test_returned_decision_never_voted_again_is_flagged(tmp_path):
 def test_returned_decision_voted_again_is_not_flagged(tmp_path):
     flags = flags_for(tmp_path, {"r.txt": RETURNED, "v.txt": REVOTE})
     assert "returned_not_revoted" not in kinds(flags)
+
+
+# --- the checks over hand-made rows: streaming must not change what they find -------------------
+
+
+def database(tmp_path: Path) -> sqlite_utils.Database:
+    from index.schema import ensure_schema
+
+    db = sqlite_utils.Database(tmp_path / "checks.db")
+    ensure_schema(db)
+    return db
+
+
+def add_document(db: sqlite_utils.Database, doc_id: str, *, text: str = "", municipality: str | None = "troyan",
+                 date: str | None = "2025-01-01", doc_type: str = "protocol") -> None:
+    db["documents"].insert({"id": doc_id, "path": f"{doc_id}.txt", "sha256": doc_id, "text": text,
+                            "municipality": municipality, "document_date": date, "doc_type": doc_type})
+
+
+def add_record(db: sqlite_utils.Database, table: str, record_id: str, doc_id: str, start: int, **fields) -> None:
+    db[table].insert({"id": record_id, "document_id": doc_id, "municipality": "troyan", "evidence_start": start,
+                      "evidence_end": start + 5, "evidence_text": "…", **fields})
+
+
+def test_tallies_meet_the_attendance_of_their_own_document_only(tmp_path):
+    db = database(tmp_path)
+    for doc_id in "abcd":
+        add_document(db, doc_id)
+    add_record(db, "attendance", "att-a", "a", 0, present=5, total=21)          # no decisions
+    add_record(db, "decisions", "dec-b", "b", 10, number="1", votes_for=30)     # no attendance
+    add_record(db, "attendance", "att-c1", "c", 0, present=0, total=None)       # 0 present: not a limit
+    add_record(db, "attendance", "att-c2", "c", 5, present=9, total=21)
+    add_record(db, "decisions", "dec-c", "c", 20, number="2", votes_for=10)
+    add_record(db, "decisions", "dec-d", "d", 20, number="3", votes_for=10)
+    add_record(db, "attendance", "att-d", "d", 0, present=None, total=8)
+    flags = [f for f in checks.find_flags(db) if f["kind"] == "tally_exceeds_present"]
+    assert [(f["document_id"], f["explanation"]) for f in flags] == [
+        ("c", "Decision 2 counts 10 votes, but the document states 9 present."),
+        ("d", "Decision 3 counts 10 votes, but the document states 8 members."),
+    ]
+
+
+def test_run_checks_writes_find_flags_in_order_first_duplicate_wins_and_is_idempotent(tmp_path):
+    db = database(tmp_path)
+    add_document(db, "b")
+    add_document(db, "a")
+    add_record(db, "attendance", "att-b", "b", 0, present=10, absent=1, total=21)
+    add_record(db, "attendance", "att-a", "a", 0, present=10, absent=1, total=21)
+    # Same document, same evidence start: one flag id; the decision first by id is the one kept.
+    add_record(db, "decisions", "dec-2", "a", 50, number="2", votes_for=12)
+    add_record(db, "decisions", "dec-1", "a", 50, number="1", votes_for=11)
+    expected = checks.find_flags(db)
+    assert [(f["kind"], f["document_id"]) for f in expected] == [
+        ("attendance_mismatch", "a"), ("attendance_mismatch", "b"), ("tally_exceeds_present", "a")]
+    assert "Decision 1 counts 11 votes" in expected[-1]["explanation"]
+    columns = list(ENTITY_TABLES["flags"].columns)
+    for _ in range(2):
+        assert checks.run_checks(db) == 3
+        stored = list(db.query("select rowid, * from flags order by rowid"))
+        assert stored == [{"rowid": i, **{c: f[c] for c in columns}} for i, f in enumerate(expected, 1)]
+    assert db.execute("select count(*) from sqlite_temp_master").fetchone()[0] == 0
+
+
+def test_a_failing_check_leaves_the_old_flags(tmp_path, monkeypatch):
+    db = database(tmp_path)
+    add_document(db, "a")
+    add_record(db, "attendance", "att-a", "a", 0, present=10, absent=1, total=21)
+    assert checks.run_checks(db) == 1
+    before = list(db.query("select rowid, * from flags"))
+    add_record(db, "attendance", "att-a2", "a", 40, present=3, absent=1, total=21)
+
+    def failing(db):
+        yield from checks.attendance_mismatch(db)
+        raise RuntimeError("check failed")
+
+    monkeypatch.setitem(checks.CHECKS, "failing", failing)
+    with pytest.raises(RuntimeError):
+        checks.run_checks(db)
+    assert list(db.query("select rowid, * from flags")) == before
+    monkeypatch.delitem(checks.CHECKS, "failing")
+    assert checks.run_checks(db) == 2
+
+
+RETURN_TEXT = "ОБЛАСТНИЯТ УПРАВИТЕЛ НА ОБЛАСТ ЛОВЕЧ ВРЪЩА РЕШЕНИЕ № 356 ЗА НОВО ОБСЪЖДАНЕ."
+
+
+@pytest.mark.parametrize("municipality, date, number, flagged", [
+    ("troyan", "2025-09-01", "372", False),   # same council, same day
+    ("troyan", "2025-09-20", "372", False),   # same council, later
+    ("troyan", "2025-08-01", "372", True),    # earlier: cannot answer the return
+    ("lovech", "2025-09-20", "372", True),    # another council
+    ("troyan", "2025-09-20", "356", True),    # the returned decision itself
+    (None, "2025-09-20", "372", True),        # a decision of no known council
+])
+def test_returned_decision_is_revoted_only_by_a_later_decision_of_the_same_council(
+        tmp_path, municipality, date, number, flagged):
+    db = database(tmp_path)
+    add_document(db, "r", text=RETURN_TEXT, date="2025-09-01")  # upper case: the match ignores case
+    add_document(db, "v", municipality=municipality, date=date)
+    db["decisions"].insert({"id": "dec-v", "document_id": "v", "municipality": municipality, "number": number,
+                            "text": "Потвърждава Решение № 356 на Общинския съвет."})
+    flags = [f for f in checks.find_flags(db) if f["kind"] == "returned_not_revoted"]
+    assert bool(flags) is flagged
+    if flags:
+        assert json.loads(flags[0]["evidence"])[0]["text"].endswith("РЕШЕНИЕ № 356")
+
+
+def test_returned_decision_of_a_document_without_council_needs_a_decision_without_council(tmp_path):
+    db = database(tmp_path)
+    add_document(db, "r", text=RETURN_TEXT, municipality=None, date="2025-09-01")
+    add_document(db, "v", municipality=None, date="2025-09-20")
+    db["decisions"].insert({"id": "dec-v", "document_id": "v", "municipality": None, "number": "372",
+                            "text": "Потвърждава решение N 356."})
+    assert not [f for f in checks.find_flags(db) if f["kind"] == "returned_not_revoted"]

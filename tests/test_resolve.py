@@ -1,6 +1,9 @@
 """Entity resolution (index/names.py, index/resolve.py, index/pairs.py)."""
 from __future__ import annotations
 
+import random
+import shutil
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -8,7 +11,8 @@ import sqlite_utils
 
 from index.names import names_compatible, orgs_match, parse_org_name, parse_person_name, project_key, words_match
 from index.pairs import read_pairs, score_pairs
-from index.resolve import Mention, cluster_organizations, cluster_people
+from index.resolve import Mention, cluster_organizations, cluster_people, resolve
+from index.schema import ensure_schema
 
 from conftest import REPO
 
@@ -99,6 +103,30 @@ def test_same_name_in_two_municipalities_stays_apart_unless_a_project_links_them
     assert linked[0] == linked[1]
 
 
+def test_one_project_links_the_same_name_in_three_municipalities():
+    code = frozenset({"BG16FFPR003-2.001-0078"})
+    heads = cluster_people([mention(0, "Ангел Делчев", "Първомай", projects=code),
+                            mention(1, "Ангел Делчев", "Пазарджик", projects=code),
+                            mention(2, "Ангел Делчев", "Пещера", projects=code),
+                            mention(3, "Ангел Делчев", "Пловдив")])
+    assert heads == [0, 0, 0, 3]
+
+
+def test_a_name_without_middle_name_does_not_chain_two_people_across_municipalities():
+    code = frozenset({"BG06RDNP001-19.001"})
+    heads = cluster_people([mention(0, "Ангел Петров Делчев", "Първомай", projects=code),
+                            mention(1, "Ангел Димов Делчев", "Пазарджик", projects=code),
+                            mention(2, "Ангел Делчев", "Пещера", projects=code)])
+    assert len(set(heads)) == 3  # "Ангел Делчев" could be either: it joins neither
+
+
+def test_a_project_does_not_join_different_middle_names_across_municipalities():
+    code = frozenset({"BG16FFPR003-2.001-0078"})
+    heads = cluster_people([mention(0, "Ангел Петров Делчев", "Първомай", projects=code),
+                            mention(1, "Ангел Димов Делчев", "Пазарджик", projects=code)])
+    assert heads == [0, 1]
+
+
 @pytest.mark.parametrize("a, b", [
     ("Сдружение „Зелен Първомай“", "сдружение \"Зелен Първомай\""),
     ("Сдружение ”Бъдеще”", "СДРУЖЕНИЕ „БЪДЕЩЕ“"),
@@ -178,3 +206,138 @@ def test_resolution_is_idempotent(corpus_db):
     before = list(corpus_db.query("select id, aliases from persons order by id"))
     resolve(corpus_db)
     assert list(corpus_db.query("select id, aliases from persons order by id")) == before
+
+
+# --- resolve() on a database agrees with the in-memory clustering ---------------------------------
+
+PLACES = ["Първомай", "Пазарджик", "Пещера", None]
+CODES = ["BG16FFPR003-2.001-0078", "BG16RFOP001-2.002-0031", "BG05M9OP001-1.001-0001"]
+ORGANISATIONS = [("ОУ „Христо Ботев“", "school"), ("„Маришки строй“ ЕООД", "company"),
+                 ("„МАРИШКИ СТРОЙ“ ЕООД", "company"), ("Община Първомай", "municipality"),
+                 ("общ. Първомай", "municipality"), ("НЧ „Просвета – 1912“", "other"), ("НЧ „Просвета“", None)]
+
+
+def random_case(seed: int) -> tuple[dict, list, list]:
+    """Documents (id → municipality, year, project codes), people and organisation mentions, drawn
+    from few names, places and codes so that every rule, rule 4 across municipalities included, fires."""
+    rng = random.Random(seed)
+    documents = {f"d{d:02}": (rng.choice(PLACES), rng.choice([2010, 2015, 2020, 2024]),
+                              rng.sample(CODES, rng.choice([0, 1, 1, 2])))
+                 for d in range(rng.randint(3, 12))}
+    people = []
+    for m in range(rng.randint(5, 40)):
+        first, middle, last = rng.choice(["Иван", "Ангел", "Мария", "Стоян"]), rng.choice(["Петров", "Димов", None]), \
+            rng.choice(["Делчев", "Колев"])
+        form = rng.random()
+        name = (f"{first[0]}. {last}" if form < 0.15 else f"{first} {last}".upper() if form < 0.2
+                else last if form < 0.25 else " ".join(w for w in (first, middle, last) if w))
+        people.append((f"m{m:03}", rng.choice(sorted(documents)), name))
+    organisations = [(f"o{m:03}", rng.choice(sorted(documents)), *rng.choice(ORGANISATIONS))
+                     for m in range(rng.randint(0, 15))]
+    return documents, people, organisations
+
+
+@pytest.fixture(scope="module")
+def empty_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("resolve-empty") / "empty.db"
+    db = sqlite_utils.Database(path)
+    ensure_schema(db)
+    db.close()
+    return path
+
+
+def database(empty_db: Path, path: Path, documents: dict, people: list,
+             organisations: list = ()) -> sqlite_utils.Database:
+    shutil.copy(empty_db, path)
+    db = sqlite_utils.Database(path)
+    db["documents"].insert_all([{"id": d, "path": f"{d}.txt", "sha256": d, "municipality": place, "year": year,
+                                 "document_date": f"{year}-05-01", "text": ""}
+                                for d, (place, year, _) in documents.items()])
+    db["project_mentions"].insert_all([{"id": f"{d}-{n}", "document_id": d, "code": code}
+                                       for d, (_, _, codes) in documents.items() for n, code in enumerate(codes)])
+    db["people"].insert_all([{"id": m, "document_id": d, "name": name} for m, d, name in people])
+    db["organization_mentions"].insert_all([{"id": m, "document_id": d, "name": name, "kind": kind}
+                                            for m, d, name, kind in organisations])
+    return db
+
+
+def in_memory(documents: dict, rows: list) -> list[Mention]:
+    """The mentions as :func:`cluster_people` and :func:`cluster_organizations` take them, in id order."""
+    mentions = []
+    for m, d, name, *kind in sorted(rows):
+        place, year, codes = documents[d]
+        mentions.append(Mention(id=m, document_id=d, text=name, municipality=place, year=year, date=f"{year}-05-01",
+                                projects=frozenset(project_key(c) for c in codes),
+                                extra={"kind": kind[0] if kind else None}))
+    return mentions
+
+
+def partition(pairs) -> set[frozenset]:
+    found = defaultdict(set)
+    for mention, entity in pairs:
+        found[entity].add(mention)
+    return {frozenset(group) for group in found.values()}
+
+
+def test_resolving_a_database_block_by_block_groups_as_in_memory(empty_db, tmp_path):
+    crossing = 0
+    for seed in range(40):
+        documents, people, organisations = random_case(seed)
+        db = database(empty_db, tmp_path / f"{seed}.db", documents, people, organisations)
+        resolve(db)
+        mentions = in_memory(documents, people)
+        heads = cluster_people(mentions)
+        assert partition(db.execute("select id, person_id from people").fetchall()) == \
+            partition((m.id, head) for m, head in zip(mentions, heads)), seed
+        orgs = in_memory(documents, organisations)
+        org_heads, _, _ = cluster_organizations(orgs)
+        assert partition(db.execute("select id, organization_id from organization_mentions").fetchall()) == \
+            partition((m.id, head) for m, head in zip(orgs, org_heads)), seed
+        # persons come in the order of their first mention, so rowids do not depend on anything else
+        firsts = [r[0] for r in db.execute("select min(m.id) from persons p join people m on m.person_id = p.id "
+                                           "group by p.rowid order by p.rowid")]
+        assert firsts == sorted(firsts) and len(firsts) == db["persons"].count
+        crossing += db.execute("select count(*) from persons where municipalities like '%,%'").fetchone()[0]
+    assert crossing  # rule 4 was exercised
+
+
+def test_a_project_links_one_name_in_three_municipalities_of_a_database(empty_db, tmp_path):
+    documents = {"d1": ("Първомай", 2020, [CODES[0]]), "d2": ("Пазарджик", 2021, [CODES[0]]),
+                 "d3": ("Пещера", 2022, [CODES[0]]), "d4": ("Пещера", 2022, [])}
+    people = [("m1", "d1", "Ангел Делчев"), ("m2", "d2", "Ангел Делчев"), ("m3", "d3", "ANGEL DELCHEV"),
+              ("m4", "d3", "Ангел Делчев"), ("m5", "d4", "Ангел Делчев")]
+    db = database(empty_db, tmp_path / "three.db", documents, people)
+    resolve(db)
+    assert len({person for _, person in db.execute("select id, person_id from people")}) == 1
+    rows = list(db.query("select name, municipality, municipalities, mentions, documents from persons order by rowid"))
+    assert rows[0] == {"name": "Ангел Делчев", "municipality": None, "mentions": 5, "documents": 4,
+                       "municipalities": '["Пазарджик", "Пещера", "Първомай"]'}
+    assert len(rows) == 1
+
+
+def test_resolving_twice_gives_the_same_tables_rowids_included(empty_db, tmp_path):
+    documents, people, organisations = random_case(7)
+    db = database(empty_db, tmp_path / "twice.db", documents, people, organisations)
+
+    def tables():
+        return {t: db.execute(f"select rowid, * from [{t}] order by rowid").fetchall()
+                for t in ("persons", "organizations", "projects", "project_documents", "municipalities",
+                          "people", "organization_mentions", "project_mentions")}
+    resolve(db)
+    first = tables()
+    resolve(db)
+    assert tables() == first
+
+
+def test_colliding_entity_ids_get_a_suffix_in_order(empty_db, tmp_path, monkeypatch):
+    import index.resolve
+
+    documents, people, organisations = random_case(3)
+    db = database(empty_db, tmp_path / "collide.db", documents, people, organisations)
+    resolve(db)
+    expected = partition(db.execute("select id, person_id from people").fetchall())
+    monkeypatch.setattr(index.resolve, "stable_id", lambda prefix, *parts: f"{prefix}-same")
+    resolve(db)
+    ids = [r[0] for r in db.execute("select id from persons order by rowid")]
+    assert ids == ["p-same"] + [f"p-same-{n}" for n in range(2, len(ids) + 1)]
+    assert partition(db.execute("select id, person_id from people").fetchall()) == expected

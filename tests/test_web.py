@@ -291,3 +291,30 @@ def test_lemma_index_is_added_to_an_older_database(tmp_path):
     assert reindex(db) == {"documents": 1, "decisions": 1, "project_mentions": 0}
     assert db.execute("select count(*) from decisions_lemmas_fts where decisions_lemmas_fts match ?",
                       [fts_query("отпадъци")]).fetchone()[0] == 1
+
+
+def test_plain_table_search_goes_to_the_bulgarian_search(sample):
+    """A documents-table search with nothing else is sent to the ranked, word-form-aware search."""
+    database = f"/{DATABASE_NAME}"
+    page, api = get(sample, f"{database}/documents?_search=%D0%BF%D1%80%D0%BE%D1%82%D0%BE%D0%BA%D0%BE%D0%BB",
+                    f"{database}/documents.json?_search=x%20y&_size=20")
+    assert page.status_code == 302
+    assert page.headers["location"] == f"{database}/search?q=%D0%BF%D1%80%D0%BE%D1%82%D0%BE%D0%BA%D0%BE%D0%BB"
+    assert api.status_code == 302 and api.headers["location"] == f"{database}/search.json?q=x+y"
+    narrowed, browse, blank = get(sample, f"{database}/documents?_search=x&municipality=Кочериново",
+                                  f"{database}/documents", f"{database}/documents?_search=")
+    assert narrowed.status_code == browse.status_code == 200
+    assert blank.headers["location"] == f"{database}/search?q="  # Datasette's own search fails on a blank term
+
+
+@pytest.mark.parametrize("path, query, expected", [
+    ("/letopis/documents", "_search=%D0%B1", "/letopis/search?q=%D0%B1"),
+    ("/letopis/documents.csv", "_search=a", None),
+    ("/letopis/decisions", "_search=a", None),
+    ("/letopis/documents", "_search=a&_search=b", None),
+    ("/letopis/documents", "_search=a&_facet=year", None),
+])
+def test_search_redirect_rules(path, query, expected):
+    from index.web import search_redirect
+
+    assert search_redirect(path, query) == expected

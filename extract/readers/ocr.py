@@ -26,6 +26,7 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 from extract.readers import ReadError
 from extract.readers.ocr_layout import Grid, Slot, blank_out, deskew, find_grids, stack_cells
@@ -52,6 +53,7 @@ MAX_BROKEN_SHARE = 0.02          # U+FFFD and control characters
 MAX_MOJIBAKE_SHARE = 0.15        # letters of Latin-1 Supplement / Extended-A (Ïðîòîêîë) among letters
 MIN_PLAUSIBLE_SHARE = 0.6        # letters in words that look Bulgarian or English, among letters
 MIN_LETTERS_TO_JUDGE = 20        # too few letters to judge words: only the character tests apply
+MAX_WORDS_JUDGED = 120           # words whose plausibility is tested on one page (an even sample)
 
 _CYRILLIC_VOWELS = set("аеиоуъюяѝэыАЕИОУЪЮЯЍЭЫ")
 _LATIN_VOWELS = set("aeiouyAEIOUY")
@@ -102,20 +104,30 @@ def text_layer_stats(text: str) -> TextLayerStats:
     """
     visible = len(text) - len(_SPACE.findall(text))
     letters = len(_LETTER.findall(text))
-    plausible = sum(len(w) for w in _LETTER_RUN.findall(text) if _is_plausible_word(w))
+    words = _LETTER_RUN.findall(text)
+    # The word test is the costly part: judge an evenly spread sample of words (every k-th) and
+    # scale its plausible share up to all letters. A garbage layer is garbage throughout, so
+    # the sample gives the same verdict; a page with fewer words is judged word by word.
+    step = max(1, len(words) // MAX_WORDS_JUDGED)
+    sample = words[::step]
+    sampled_letters = sum(map(len, sample))
+    plausible_sampled = sum(len(w) for w in sample if _is_plausible_word(w))
+    plausible = round(letters * plausible_sampled / sampled_letters) if sampled_letters else 0
     return TextLayerStats(visible, letters, len(_PRIVATE_USE.findall(text)), len(_BROKEN.findall(text)),
                           len(_MOJIBAKE_LETTER.findall(text)), plausible)
 
 
-def text_layer_problem(text: str, image_coverage: float = 1.0) -> str | None:
+def text_layer_problem(text: str, image_coverage: float | Callable[[], float] = 1.0) -> str | None:
     """Why a page's text layer cannot be used (``"no text layer"``, ``"mojibake"`` ...), or None.
 
     ``image_coverage`` is the share of the page that images cover (0..1): an empty page without
-    images is blank, not a scan.
+    images is blank, not a scan. It may be a function, called only for a page without text
+    (walking a page's objects costs more than judging its text).
     """
     stats = text_layer_stats(text)
     if stats.visible < MIN_TEXT_CHARS:
-        return "no text layer" if image_coverage >= MIN_IMAGE_COVERAGE else None
+        coverage = image_coverage() if callable(image_coverage) else image_coverage
+        return "no text layer" if coverage >= MIN_IMAGE_COVERAGE else None
     if stats.private_use > MAX_PRIVATE_USE_SHARE * stats.visible:
         return "private-use characters"
     if stats.letters and stats.mojibake > MAX_MOJIBAKE_SHARE * stats.letters:

@@ -71,7 +71,7 @@ def _pdfium_pages(data: bytes) -> PdfPages:
                 continue
             textpage = page.get_textpage()
             text = textpage.get_text_range()
-            problem = ocr.text_layer_problem(text, _image_coverage(page))
+            problem = ocr.text_layer_problem(text, lambda: _image_coverage(page))
             if problem:
                 result = ocr.ocr_pdf_page(page)
                 text = ocr.repair_ocr_text(result.text)
