@@ -194,6 +194,15 @@ def clone_database(source: Path, target: Path, documents: int) -> int:
         conn.close()
 
 
+def schema_of(db: Path) -> set[tuple[str, str]]:
+    """The tables, indexes and triggers of a database with their SQL (a cached clone is reused only while it matches)."""
+    conn = sqlite3.connect(db)
+    try:
+        return set(conn.execute("select name, coalesce(sql, '') from sqlite_master where name not like 'sqlite_%'"))
+    finally:
+        conn.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -347,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\n## Datasette latency, {args.served} documents (JSON API over loopback, {args.repeats} requests each)")
     served = data / f"served-{args.served}.db"
-    if not served.exists():
+    if not served.exists() or schema_of(served) != schema_of(data / f"build-{args.large}.db"):
         started = time.perf_counter()
         count = clone_database(data / f"build-{args.large}.db", served, args.served)
         print(f"cloned {count} documents in {time.perf_counter() - started:.0f} s", flush=True)

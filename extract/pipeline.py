@@ -35,7 +35,7 @@ def _rules_digest() -> str:
     digest = hashlib.sha256()
     for root in roots:
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                           and p.suffix in (".py", ".tsv", ".txt", ".json", ".jsonl", ".gz")):
+                           and p.suffix in (".py", ".tsv", ".txt", ".json", ".jsonl", ".gz", ".npz")):
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

@@ -13,9 +13,10 @@
   separate files, so a file that is gone was removed on purpose).
 
 Extraction runs in worker processes (or on a Dask cluster) with a time and a memory limit
-per document; only this process writes, one transaction per document, in corpus order, so
-an interrupted build leaves a consistent database that the next build completes and the
-number of workers never changes the result.
+per document, and so does building each document's rows; only this process writes, one
+savepoint per document, in corpus order, committing about once a second, so an interrupted
+build leaves a consistent database that the next build completes (losing at most the last
+second of work) and the number of workers never changes the result.
 """
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ from typing import Callable, Iterable, Iterator
 import sqlite_utils
 
 from .checks import run_checks
-from .load import document_id, load_document, read_manifest, record_failure, remove_document
+from .lemmas import lemma
+from .load import PreparedDocument, document_id, load_prepared, prepare_document, read_manifest, record_failure, \
+    remove_document
 from .resolve import resolve
 from .schema import DOCUMENTS, FAILURES, FTS_TOKENIZE, RECORD_TABLES, TABLES, ensure_schema
 from .workers import (DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT, Job, Outcome, run_inline,
@@ -373,15 +376,18 @@ class _Planner:
 
 
 def _store(db: sqlite_utils.Database, report: BuildReport, outcome: Outcome) -> None:
-    """Write one outcome: the document and its records in one transaction, or a failure."""
+    """Write one outcome: the document and its records (all or nothing), or a failure."""
     job, plan = outcome.job, outcome.job.context
     if not outcome.ok:
         _fail(db, report, job.path, job.sha256, outcome.reason or "The extraction failed.",
               outcome.error_type or "Error")
         return
     try:
+        prepared = outcome.result
+        if not isinstance(prepared, PreparedDocument):  # an extractor's dict, from a runner without ``prepare``
+            prepared = prepare_document(prepared, job.sha256)
         with db.atomic():
-            load_document(db, {"sha256": job.sha256, **outcome.result}, job.path, plan.source_url, extra=plan.stat)
+            load_prepared(db, prepared, job.path, plan.source_url, extra=plan.stat)
             invalidate_derived(db)
     except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
         _fail(db, report, job.path, job.sha256,
@@ -398,20 +404,28 @@ def extract_jobs(jobs: Iterable[Job], extract_file: ExtractFile, *, workers: int
                  time_limit: float, memory_limit_mb: int) -> Iterator[Outcome]:
     """Outcomes of ``jobs``, in order: on a Dask cluster, in ``workers`` processes, or here (0).
 
-    Before forking workers, the extractor's ``warm_up`` (an attribute of ``extract_file``, or
-    ``extract.warm_up`` for letopis's own extractor) loads its models once.
+    Each outcome's result is the document's rows (:func:`index.load.prepare_document`), built
+    where it was extracted. Before forking workers, the extractor's ``warm_up`` (an attribute
+    of ``extract_file``, or ``extract.warm_up`` for letopis's own extractor) loads its models
+    once, and the lemma dictionary is loaded, for the workers to share.
     """
     if scheduler:
         from .distributed import run_dask
 
-        return run_dask(jobs, extract_file, scheduler=scheduler, time_limit=time_limit)
+        return run_dask(jobs, extract_file, scheduler=scheduler, time_limit=time_limit, prepare=prepare_document)
     if workers <= 0:
-        return run_inline(jobs, extract_file)
-    warm_up = getattr(extract_file, "warm_up", None)
-    if warm_up is None and getattr(extract_file, "__module__", "").startswith("extract"):
-        from extract import warm_up
+        return run_inline(jobs, extract_file, prepare_document)
+    extractor_warm_up = getattr(extract_file, "warm_up", None)
+    if extractor_warm_up is None and getattr(extract_file, "__module__", "").startswith("extract"):
+        from extract import warm_up as extractor_warm_up
+
+    def warm_up() -> None:
+        if extractor_warm_up is not None:
+            extractor_warm_up()
+        lemma("община")  # loads simplemma's Bulgarian dictionary
+
     return run_local(jobs, extract_file, workers=workers, time_limit=time_limit, memory_limit_mb=memory_limit_mb,
-                     warm_up=warm_up)
+                     warm_up=warm_up, prepare=prepare_document)
 
 
 def build(
@@ -456,10 +470,9 @@ def build(
 
     report = BuildReport()
     db = sqlite_utils.Database(db_path)
-    # One commit per document: with the default rollback journal each commit waits for two
-    # fsyncs (4 ms, more than loading the document). In WAL mode with synchronous=NORMAL a
-    # commit survives the build being killed; only a power cut can lose the last few, and
-    # the next build redoes those files because they are not in the database.
+    # With the default rollback journal each commit waits for two fsyncs. In WAL mode with
+    # synchronous=NORMAL a commit survives the build being killed; only a power cut can lose
+    # the last few, and the next build redoes those files because they are not in the database.
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     bar = BuildProgress(count_files(roots) if progress else 0, enabled=progress, report=report)
@@ -470,9 +483,13 @@ def build(
         planner = _Planner(db, report, urls, extractor_version, bar.skip)
         outcomes = extract_jobs(planner.jobs(roots), extract_file, workers=workers, scheduler=scheduler,
                                 time_limit=time_limit, memory_limit_mb=memory_limit_mb)
+        commits = PeriodicCommit(db.conn, COMMIT_SECONDS)
         for outcome in outcomes:
+            commits.begin()
             _store(db, report, outcome)
             bar.done(outcome)
+            commits.tick()
+        commits.commit()
         report.removed = _remove_missing(db, roots)
         bar.close()
         if report.changed or derived_tables_stale(db):
@@ -484,6 +501,40 @@ def build(
         bar.close()
         db.close()
     return report
+
+
+COMMIT_SECONDS = 1.0
+"""How often the writer commits. Each commit writes every full-text index's new segment and the
+WAL frames of each touched page: once per document it cost more than the inserts themselves.
+A build killed between commits loses at most this much work, which the next build redoes."""
+
+
+class PeriodicCommit:
+    """Keeps a transaction open over many documents and commits it every ``seconds``.
+
+    Each document is stored inside a savepoint (``db.atomic()`` nests), so one that fails
+    still rolls back alone, and a reader never sees half a document.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, seconds: float):
+        self.conn, self.seconds = conn, seconds
+        self.opened = time.monotonic()
+
+    def begin(self) -> None:
+        """Open the transaction if none is open."""
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
+            self.opened = time.monotonic()
+
+    def tick(self) -> None:
+        """Commit when the transaction has been open for ``seconds``."""
+        if time.monotonic() - self.opened >= self.seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit whatever is open."""
+        if self.conn.in_transaction:
+            self.conn.commit()
 
 
 class BuildProgress:

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from typing import Iterable, Iterator
 
-from .workers import DEFAULT_TIME_LIMIT, ExtractFile, Job, Outcome, run_extraction
+from .workers import DEFAULT_TIME_LIMIT, ExtractFile, Job, Outcome, Prepare, run_extraction
 
 
 def _dask_outcome(job: Job, future, time_limit: float, head_since: float) -> Outcome:
@@ -41,8 +41,11 @@ def run_dask(
     scheduler: str,
     time_limit: float = DEFAULT_TIME_LIMIT,
     window: int | None = None,
+    prepare: Prepare | None = None,
 ) -> Iterator[Outcome]:
-    """Extract ``jobs`` on the Dask cluster at ``scheduler`` (``tcp://host:port``), in job order."""
+    """Extract ``jobs`` on the Dask cluster at ``scheduler`` (``tcp://host:port``), in job order.
+
+    ``prepare`` runs on the cluster's workers after the extractor (see ``run_extraction``)."""
     from distributed import Client
 
     with Client(scheduler, set_as_default=False) as client:
@@ -59,7 +62,8 @@ def run_dask(
                 except StopIteration:
                     exhausted = True
                     break
-                future = client.submit(run_extraction, extract_file, str(job.file.resolve()), pure=False)
+                future = client.submit(run_extraction, extract_file, str(job.file.resolve()), prepare, job.sha256,
+                                       pure=False)
                 in_flight.append((job, future))
             if not in_flight:
                 return

@@ -1,7 +1,7 @@
 """Save extracted documents into the database: pure row builders plus transactional writes.
 
-The row builders (:func:`document_row`, :func:`record_rows`) turn one contract dict
-(``extract/contract.py``) into table rows and touch no database. The writers
+The row builders (:func:`document_row`, :func:`record_rows`, :func:`prepare_document`) turn one
+contract dict (``extract/contract.py``) into table rows and touch no database. The writers
 (:func:`load_document`, :func:`remove_document`, :func:`record_failure`) each run in one
 transaction (``db.atomic()``), so a reader never sees a document half-loaded.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -131,6 +132,45 @@ def delete_document_rows(db: sqlite_utils.Database, doc_ids: set[str]) -> None:
         db[DOCUMENTS.name].delete_where("id = ?", [doc_id])
 
 
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document's rows, built where it was extracted (a build's worker), ready for the single writer.
+
+    ``document`` is the ``documents`` row without the columns only the writer knows (``path``,
+    ``source_url``, ``indexed_at`` and the file's stat); ``records`` maps each record table to
+    its column names and its rows as tuples (compact to send between processes). Building
+    rows, lemma texts included, costs more than writing them; doing it in the workers leaves
+    the writer, which no second core can help, only the SQL.
+    """
+
+    document: dict[str, Any]
+    records: dict[str, tuple[tuple[str, ...], list[tuple]]]
+
+    @property
+    def id(self) -> str:
+        return self.document["id"]
+
+    @property
+    def page_count(self) -> int:
+        """Pages of the document (1 for formats without pages)."""
+        return max(1, len(json.loads(self.document["pages"] or "[0]")))
+
+
+def prepare_document(extracted: dict, sha256: str | None = None) -> PreparedDocument:
+    """The rows of one extractor output; ``sha256`` is the file's, used when the output has none."""
+    if sha256 is not None:
+        extracted = {"sha256": sha256, **extracted}
+    document = document_row(extracted, "", None, "")
+    for column in ("path", "source_url", "indexed_at"):
+        del document[column]
+    records = {}
+    for kind, spec in RECORD_TABLES.items():
+        rows = record_rows(extracted, document["id"], kind)
+        if rows:
+            records[spec.name] = (tuple(rows[0]), [tuple(row.values()) for row in rows])
+    return PreparedDocument(document, records)
+
+
 def load_document(db: sqlite_utils.Database, extracted: dict, path: str, source_url: str | None = None,
                   extra: dict | None = None) -> str:
     """Store one extracted document under ``path``, replacing whatever was stored for it before.
@@ -140,14 +180,20 @@ def load_document(db: sqlite_utils.Database, extracted: dict, path: str, source_
     same content under another path is moved to ``path``), insert the new record rows and
     clear any failure recorded for ``path``. ``extra`` adds columns to the document row (the
     build's file size and modification time). Returns the document id.
+    """
+    return load_prepared(db, prepare_document(extracted), path, source_url, extra)
+
+
+def load_prepared(db: sqlite_utils.Database, prepared: PreparedDocument, path: str, source_url: str | None = None,
+                  extra: dict | None = None) -> str:
+    """:func:`load_document` for rows already built by :func:`prepare_document`.
 
     The statements are plain SQL over the declared columns: the schema is applied once by
     ``ensure_schema``, so nothing here needs sqlite-utils' per-call table introspection,
     which cost more than the writes themselves on a large build.
     """
-    doc = {**document_row(extracted, path, source_url, utc_now()), **(extra or {})}
+    doc = {**prepared.document, "path": path, "source_url": source_url, "indexed_at": utc_now(), **(extra or {})}
     doc_id = doc["id"]
-    children = {kind: record_rows(extracted, doc_id, kind) for kind in RECORD_TABLES}
     conn = db.conn
     with db.atomic():
         stale = {row[0] for row in conn.execute(
@@ -156,10 +202,8 @@ def load_document(db: sqlite_utils.Database, extracted: dict, path: str, source_
         for spec in RECORD_TABLES.values():
             conn.execute(f"delete from [{spec.name}] where document_id = ?", [doc_id])
         conn.execute(upsert_sql(DOCUMENTS.name, tuple(doc), DOCUMENTS.pk), list(doc.values()))
-        for kind, rows in children.items():
-            if rows:
-                conn.executemany(insert_sql(RECORD_TABLES[kind].name, tuple(rows[0])),
-                                 [list(row.values()) for row in rows])
+        for table, (columns, rows) in prepared.records.items():
+            conn.executemany(insert_sql(table, columns), rows)
         conn.execute(f"delete from [{FAILURES.name}] where path = ?", [path])
     return doc_id
 

@@ -100,7 +100,7 @@ DOCUMENTS = TableSpec(
     },
     pk="id",
     not_null=("path", "sha256"),
-    indexes=(("municipality",), ("doc_type",), ("document_date",), ("year",)),
+    indexes=(("municipality", "document_date"), ("doc_type",), ("document_date",), ("year",)),
     unique_indexes=(("path",),),
     fts=("title", "text"),
     json_columns=("pages", "metadata"),

@@ -26,12 +26,15 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 ExtractFile = Callable[[Path], dict]
+Prepare = Callable[[dict, str], object]
+"""Turns an extractor's dict and the file's sha256 into what the writer stores (``index.load.prepare_document``)."""
 
 DEFAULT_TIME_LIMIT = 300.0
 """Seconds one file may take; a 300-page scanned protocol with tables stays well inside it."""
 DEFAULT_MEMORY_LIMIT_MB = 2048
 """Memory one file may add to a worker; the largest real PDFs need a few hundred MB."""
 _POLL_SECONDS = 0.05
+WORKER_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Outcome:
         """Pages of the extracted document (1 for formats without pages)."""
         if not self.result:
             return 0
+        if not isinstance(self.result, dict):  # prepared for the writer
+            return self.result.page_count
         return max(1, len(self.result.get("pages") or ()))
 
 
@@ -83,8 +88,10 @@ def failure_reason(error: BaseException) -> str:
     return message or f"The extractor failed with {type(error).__name__} and gave no message."
 
 
-def run_extraction(extract_file: ExtractFile, file: Path) -> tuple[dict | None, str | None, str | None, float]:
-    """Call the extractor on one file, turning any exception into ``(None, reason, error_type)``.
+def run_extraction(extract_file: ExtractFile, file: Path, prepare: Prepare | None = None,
+                   sha256: str | None = None) -> tuple[object | None, str | None, str | None, float]:
+    """Call the extractor on one file (then ``prepare`` on its output), turning any exception into
+    ``(None, reason, error_type)``.
 
     Runs wherever the extraction runs (in-process, a worker process, a Dask worker), so a
     ``ReadError`` or a bug in one rule is data about that file, never an error of the build.
@@ -94,13 +101,19 @@ def run_extraction(extract_file: ExtractFile, file: Path) -> tuple[dict | None, 
         result = extract_file(Path(file))
     except Exception as error:  # one bad file must never stop the others (MemoryError included)
         return None, failure_reason(error), type(error).__name__, time.perf_counter() - started
+    if prepare is not None:
+        try:
+            result = prepare(result, sha256)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            return (None, f"The extractor's output could not be stored ({type(error).__name__}: {error}).",
+                    type(error).__name__, time.perf_counter() - started)
     return result, None, None, time.perf_counter() - started
 
 
-def run_inline(jobs: Iterable[Job], extract_file: ExtractFile) -> Iterator[Outcome]:
+def run_inline(jobs: Iterable[Job], extract_file: ExtractFile, prepare: Prepare | None = None) -> Iterator[Outcome]:
     """Extract in this process, one job after the other (no limits: for tests and debugging)."""
     for job in jobs:
-        result, reason, error_type, seconds = run_extraction(extract_file, job.file)
+        result, reason, error_type, seconds = run_extraction(extract_file, job.file, prepare, job.sha256)
         yield Outcome(job, result, reason, error_type, seconds)
 
 
@@ -124,10 +137,13 @@ def _limit_memory(memory_limit_mb: int) -> None:
         pass  # a lower hard limit set by the system stays in force
 
 
-def _worker_main(conn: Connection, extract_file: ExtractFile, memory_limit_mb: int) -> None:
+def _worker_main(conn: Connection, extract_file: ExtractFile, memory_limit_mb: int, prepare: Prepare | None) -> None:
     # OpenMP inside Tesseract or BLAS must not start threads per worker: the pool is the parallelism.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     _limit_memory(memory_limit_mb)
+    # Extraction makes and drops millions of small containers; at the default threshold (700)
+    # the cyclic collector runs every few hundred of them and took ~15 % of a worker's time.
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
     while True:
         try:
             message = conn.recv()
@@ -135,8 +151,8 @@ def _worker_main(conn: Connection, extract_file: ExtractFile, memory_limit_mb: i
             return
         if message is None:
             return
-        seq, file = message
-        result, reason, error_type, seconds = run_extraction(extract_file, Path(file))
+        seq, file, sha256 = message
+        result, reason, error_type, seconds = run_extraction(extract_file, Path(file), prepare, sha256)
         try:
             conn.send((seq, result, reason, error_type, seconds))
         except MemoryError:
@@ -146,18 +162,18 @@ def _worker_main(conn: Connection, extract_file: ExtractFile, memory_limit_mb: i
 class _Worker:
     """One worker process and the job it is running, if any."""
 
-    def __init__(self, context, extract_file: ExtractFile, memory_limit_mb: int):
+    def __init__(self, context, extract_file: ExtractFile, memory_limit_mb: int, prepare: Prepare | None):
         self.conn, child = context.Pipe(duplex=True)
-        self.process = context.Process(target=_worker_main, args=(child, extract_file, memory_limit_mb),
+        self.process = context.Process(target=_worker_main, args=(child, extract_file, memory_limit_mb, prepare),
                                        daemon=True, name="letopis-extract")
         self.process.start()
         child.close()
         self.seq: int | None = None
         self.started = 0.0
 
-    def give(self, seq: int, file: Path) -> None:
+    def give(self, seq: int, job: Job) -> None:
         self.seq, self.started = seq, time.monotonic()
-        self.conn.send((seq, str(file)))
+        self.conn.send((seq, str(job.file), job.sha256))
 
     def rss_mb(self) -> float:
         try:
@@ -194,6 +210,7 @@ def run_local(
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
     window: int | None = None,
     warm_up: Callable[[], None] | None = None,
+    prepare: Prepare | None = None,
 ) -> Iterator[Outcome]:
     """Extract ``jobs`` in ``workers`` forked processes; outcomes come back in job order.
 
@@ -201,7 +218,8 @@ def run_local(
     caller. The extractor is inherited by the forked workers, so it needs no pickling, and
     whatever ``warm_up`` loads before the fork (the spaCy pipeline, gazetteers, models) is
     shared copy-on-write. Workers are started, and ``warm_up`` called, only once there is
-    a first job: a build with nothing to extract starts nothing.
+    a first job: a build with nothing to extract starts nothing. ``prepare`` (see
+    :func:`run_extraction`) runs in the workers too, after the extractor.
     """
     source = iter(jobs)
     try:
@@ -214,7 +232,7 @@ def run_local(
     gc.freeze()  # the collector leaves objects loaded so far alone, so forked workers keep sharing their pages
     context = multiprocessing.get_context("fork")
     window = window or 4 * workers
-    pool = [_Worker(context, extract_file, memory_limit_mb) for _ in range(max(1, workers))]
+    pool = [_Worker(context, extract_file, memory_limit_mb, prepare) for _ in range(max(1, workers))]
     pending: deque[Job] = deque([first])   # taken, in order, outcome not yet yielded
     first_seq = 0                          # the seq of pending[0]
     done: dict[int, Outcome] = {}
@@ -233,7 +251,7 @@ def run_local(
             for worker in pool:
                 if worker.seq is None and queued:
                     seq = queued.popleft()
-                    worker.give(seq, pending[seq - first_seq].file)
+                    worker.give(seq, pending[seq - first_seq])
             while pending and first_seq in done:
                 yield done.pop(first_seq)
                 pending.popleft()
@@ -273,7 +291,7 @@ def run_local(
                     continue
                 done[worker.seq] = outcome
                 worker.kill()
-                pool[index] = _Worker(context, extract_file, memory_limit_mb)
+                pool[index] = _Worker(context, extract_file, memory_limit_mb, prepare)
     finally:
         for worker in pool:
             if worker.seq is None:

@@ -322,3 +322,22 @@ def test_scan_script_is_deterministic_and_leaves_no_text_layer(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(first)
     assert all(not text.strip() for text in _pdfium_page_texts(path))
+
+
+_WORD_LETTERS = "абвгдежзийклмнопрстуфхцчшщъьюяАБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЬЮЯѝЍёіїєaeiouybcdfgkmnstzAEIOUYBCDKMNZÏðîéß"
+
+
+def test_plausible_words_pattern_agrees_with_the_word_by_word_rule():
+    """The one-pass pattern behind text_layer_stats judges every word as _is_plausible_word does."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = st.text(alphabet=_WORD_LETTERS, min_size=1, max_size=9)
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(words, min_size=1, max_size=30))
+    def check(sample):
+        expected = sum(len(w) for w in sample if ocr._is_plausible_word(w))
+        assert sum(map(len, ocr._PLAUSIBLE_WORDS.findall(" ".join(sample)))) == expected
+
+    check()

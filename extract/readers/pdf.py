@@ -29,6 +29,28 @@ def _image_coverage(page) -> float:
     return min(1.0, covered / (width * height)) if width and height else 0.0
 
 
+def _has_paths(page, enough: int) -> bool:
+    """Whether a page draws at least ``enough`` path objects (ruling lines), looking inside form
+    objects one level deep. Through pdfium's C calls: a page has dozens of text objects, and
+    ``get_objects`` wraps each one in a Python object only to skip it."""
+    import pypdfium2.raw as pdfium_raw
+
+    found = 0
+    containers = [(pdfium_raw.FPDFPage_CountObjects, pdfium_raw.FPDFPage_GetObject, page.raw, True)]
+    while containers:
+        count, get, parent, top = containers.pop()
+        for index in range(count(parent)):
+            obj = get(parent, index)
+            kind = pdfium_raw.FPDFPageObj_GetType(obj)
+            if kind == pdfium_raw.FPDF_PAGEOBJ_PATH:
+                found += 1
+                if found >= enough:
+                    return True
+            elif kind == pdfium_raw.FPDF_PAGEOBJ_FORM and top:
+                containers.append((pdfium_raw.FPDFFormObj_CountObjects, pdfium_raw.FPDFFormObj_GetObject, obj, False))
+    return False
+
+
 class PdfPages(NamedTuple):
     """What pypdfium2 (and OCR) read of a PDF's pages."""
 
@@ -48,7 +70,6 @@ def _pdfium_pages(data: bytes) -> PdfPages:
     image instead.
     """
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_raw
 
     try:
         pdf = pdfium.PdfDocument(data)
@@ -81,8 +102,7 @@ def _pdfium_pages(data: bytes) -> PdfPages:
                     tables[index] = [[[normalize_text(ocr.repair_ocr_text(cell)) for cell in row] for row in table]
                                      for table in result.tables]
             else:
-                paths = page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_PATH], max_depth=2)
-                if sum(1 for _ in zip(range(MIN_RULING_PATHS), paths)) >= MIN_RULING_PATHS:
+                if _has_paths(page, MIN_RULING_PATHS):
                     found = _ruled_tables(page, textpage)
                     if found:
                         tables[index] = found

@@ -2,18 +2,19 @@
 
 Training data: ``examples.jsonl`` (hand-written labelled openings) plus, when given, the corpus
 documents with a gold ``doc_type``. Run ``letopis train-doctype`` to retrain and rewrite the metrics.
+Training uses scikit-learn; the saved model is the fitted pipeline's arrays (``linear.py``), which
+predict the same probabilities without importing scikit-learn.
 """
 from __future__ import annotations
 
-import gzip
 import json
-import pickle
 from functools import lru_cache
 from pathlib import Path
 
 from models import data_path
+from models.doctype import linear
 
-MODEL_PATH = data_path("doctype", "doctype.pkl.gz")
+MODEL_PATH = data_path("doctype", "doctype.npz")
 METRICS_PATH = data_path("doctype", "metrics.json")
 EXAMPLES_PATH = data_path("doctype", "examples.jsonl")
 TEXT_CHARS = 3000
@@ -50,36 +51,21 @@ def train(pairs: list[tuple[str, str]]):
 
 
 def save(model, path: Path = MODEL_PATH) -> None:
-    """Write the fitted model with the scikit-learn version it needs."""
-    import sklearn
-
-    with gzip.open(path, "wb") as handle:
-        pickle.dump({"sklearn": sklearn.__version__, "model": model}, handle)
+    """Write a fitted pipeline as the plain arrays prediction needs (``linear.py``)."""
+    linear.save(linear.export(model), path)
 
 
 @lru_cache(maxsize=1)
-def load():
-    """The saved model; retrained from the examples when it is missing or from another scikit-learn."""
-    import sklearn
-
+def load() -> linear.LinearModel:
+    """The saved model; trained from the examples (with scikit-learn) when the file is missing or unreadable."""
     if MODEL_PATH.exists():
         try:
-            with gzip.open(MODEL_PATH, "rb") as handle:
-                saved = pickle.load(handle)
-            if saved.get("sklearn") == sklearn.__version__:
-                return saved["model"]
-        except Exception:  # an unreadable pickle is rebuilt below, never fatal
+            return linear.load(MODEL_PATH)
+        except Exception:  # an unreadable model is rebuilt below, never fatal
             pass
-    return train(load_examples())
+    return linear.export(train(load_examples()))
 
 
 def predict(text: str) -> tuple[str, float]:
     """(label, probability) for one document text."""
-    import sklearn
-
-    model = load()
-    # The input is always one string, so sklearn's per-call validation only costs time.
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        probabilities = model.predict_proba([text[:TEXT_CHARS]])[0]
-    best = probabilities.argmax()
-    return str(model.classes_[best]), float(probabilities[best])
+    return load().predict(text[:TEXT_CHARS])
