@@ -147,6 +147,7 @@ def amounts_of(text: str) -> tuple[Document, list[dict]]:
     ("Приходи: лв.2 340 100", 2_340_100, "BGN", "лв.2 340 100"),
     ("Цена 59875.20 лв.", 59875.20, "BGN", "59875.20 лв."),
     ("Цена 1.250.000 лв.", 1_250_000, "BGN", "1.250.000 лв."),
+    ("Цена 1.250.000.12 лв.", 1_250_000.12, "BGN", "1.250.000.12 лв."),
     ("Наградата е 12 500 евро.", 12500, "EUR", "12 500 евро"),
     ("Таксата е € 4 300,50.", 4300.50, "EUR", "€ 4 300,50"),
     ("Бюджет 1 000 000 BGN.", 1_000_000, "BGN", "1 000 000 BGN"),
@@ -157,6 +158,11 @@ def test_amount_written_forms(text, value, currency, written):
     assert amounts[0]["value"] == pytest.approx(value)
     assert amounts[0]["currency"] == currency
     assert amounts[0]["evidence"]["text"] == written
+
+
+def test_amount_no_convention_explains_is_left_out_and_the_rest_kept():
+    doc, amounts = amounts_of("Стойност 1.523 443.6 лв. по договора, а авансът е 12 500 лв.")
+    assert [(a["value"], a["currency"]) for a in amounts] == [(12500, "BGN")]
 
 
 def test_amount_value_eur_is_bgn_over_fixed_rate():

@@ -7,6 +7,9 @@ from extract.document import Document
 
 _HEADING = re.compile(r"(?:при\s+(?:следния|следният|следващия)\s+)?д\s?н\s?е\s?в\s?е\s?н\s+р\s?е\s?д|\bточки\s+от\s+дневния\s+ред|следния\s+дневен\s+ред|"
                       r"проект\s+за\s+дневен\s+ред|със\s+следния\s+дневен\s+ред", re.I)
+# Every wording of the heading holds "дневен"/"дневния", perhaps spaced out: most texts have none,
+# and this search is far cheaper than trying the heading's alternatives at every position.
+_HEADING_WORD = re.compile(r"д\s?н\s?е\s?в", re.I)
 _ITEM = re.compile(r"^[ \t]*(?:т\.\s*|точка\s+)?(?P<number>\d{1,2}|[IVX]{1,5})(?:\s?[.)]|\s?[-–]\s)\s*(?P<text>\S.*)$", re.M)
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10,
           "XI": 11, "XII": 12, "XIII": 13, "XIV": 14, "XV": 15}
@@ -37,7 +40,7 @@ def extract_agenda(doc: Document) -> list[dict]:
     Items follow a ``Дневен ред`` heading, numbered or (as web pages render lists) bulleted; a
     protocol without the heading still has one when a numbered list precedes its ``По т. 1`` section.
     """
-    for heading in _HEADING.finditer(doc.text):
+    for heading in _HEADING.finditer(doc.text) if _HEADING_WORD.search(doc.text) else ():
         items = _items_after(doc, heading.end()) or _bullets_after(doc, heading.end())
         if items:
             return items

@@ -1,23 +1,29 @@
 """Money amounts: ``65 410,72 лв.``, ``лв.2 340 100``, ``1,2 млн. лв.``, ``45 хил. лева``, euro."""
 from __future__ import annotations
 
+import bisect
 import re
 
 from extract.contract import BGN_PER_EUR
 from extract.document import Document
-from extract.fields.common import clause_before, fold
+from extract.fields.common import clause_before, fold, opening_not_after
 from extract.lexicon import amount_lexicon
 
-_NUMBER = r"(?P<num>\d{1,3}(?:(?:[ \u00a0\u202f]|\.(?=\d{3}(?!\d)))\d{3}){1,4}(?:[,.]\d{1,2})?|\d{1,15}(?:[,.]\d{1,3})?)"
+# A number: "65 410,72", "1.250.000", "59875.20", its first digit taken out of both alternatives
+# so that a pattern can open with it (see ``opening_not_after``).
+_NUMBER_REST = r"(?:\d{0,2}(?:(?:[ \u00a0\u202f]|\.(?=\d{3}(?!\d)))\d{3}){1,4}(?:[,.]\d{1,2})?|\d{0,14}(?:[,.]\d{1,3})?)"
+_NUMBER = rf"(?P<num>\d{_NUMBER_REST})"
+# Not right after a word, a code or another number.
+_NUMBER_ALONE = "(?P<num>" + opening_not_after(r"\d", r"\w.,/-") + _NUMBER_REST + ")"
 _MULT = r"(?P<mult>хил\.|хиляди|хиляда|хил(?![а-я])|млн\.|млн|милиона|милион|млрд\.|млрд|милиарда)"
 _CUR_AFTER = r"(?P<cur>лв\.?(?![а-я])|лева|лев(?![а-я])|BGN|евро|EUR|€|euro)"
 _CUR_BEFORE = r"(?P<cur>лв\.?|BGN|EUR|€)"
 _IN_WORDS = r"(?:\([а-яА-Я ,-]{3,60}\)\s?)?"
-_AFTER = re.compile(rf"(?<![\w.,/-]){_NUMBER}(?:\.-)?\s?(?:{_MULT}\s?)?{_IN_WORDS}{_CUR_AFTER}", re.I)
+_AFTER = re.compile(rf"{_NUMBER_ALONE}(?:\.-)?\s?(?:{_MULT}\s?)?{_IN_WORDS}{_CUR_AFTER}", re.I)
 # "от 1 000 до 5 000 лв.", "1 000 – 5 000 лв.": the first number shares the second one's currency.
 _RANGE_STARTS = (
     re.compile(rf"(?:\bот|\bмежду)\s+(?<![\w.,/-]){_NUMBER}\s?(?:{_MULT}\s?)?(?=\s*(?:до|и)\s+\d)", re.I),
-    re.compile(rf"(?<![\w.,/-]){_NUMBER}(?=\s*[–-]\s*\d[\d \u00a0.,]*\s?(?:{_MULT}\s?)?{_CUR_AFTER})", re.I),
+    re.compile(rf"{_NUMBER_ALONE}(?=\s*[–-]\s*\d[\d \u00a0.,]*\s?(?:{_MULT}\s?)?{_CUR_AFTER})", re.I),
 )
 _BEFORE = re.compile(rf"(?<![\w]){_CUR_BEFORE}[ \t\u00a0]?(?<![\d]){_NUMBER}(?:\s?{_MULT})?(?![\d])", re.I)
 _TABLE_NUMBER = re.compile(rf"^\s*{_NUMBER}\s*(?:{_CUR_AFTER})?\s*$", re.I)
@@ -38,10 +44,23 @@ def parse_number(raw: str, scaled: bool = False) -> float:
         return float(compact)
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?", compact):
         compact = compact.replace(".", "")
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3})+\.\d{1,2}", compact):
+        # "1.250.000.12 лв.": thousands dotted and the decimals after a dot too.
+        whole, _, decimals = compact.rpartition(".")
+        compact = whole.replace(".", "") + "." + decimals
     elif re.fullmatch(r"\d{1,3}(?:,\d{3})+", compact):
         # "12,000 лв.": money has two decimals, so three digits after a comma are thousands.
         compact = compact.replace(",", "")
     return float(compact.replace(",", "."))
+
+
+def readable_number(raw: str, scaled: bool = False) -> float | None:
+    """:func:`parse_number`, or None for digits and separators no convention explains
+    (``1.523 443.6``): such an amount is left out rather than guessed, and the document is kept."""
+    try:
+        return parse_number(raw, scaled)
+    except ValueError:
+        return None
 
 
 def _currency(raw: str) -> str:
@@ -121,7 +140,9 @@ def _table_amounts(doc: Document, taken: list[tuple[int, int]]) -> list[dict]:
                 cursor = found + len(cell.strip())
                 if currency in (None, "none") or any(s <= found < e for s, e in taken):
                     continue
-                value = parse_number(match["num"])
+                value = readable_number(match["num"])
+                if value is None:
+                    continue
                 records.append(amount_record(doc, found, found + len(cell.strip()), value, currency,
                                              role_from_context(label, "") or DEFAULT_ROLE, "table"))
     return records
@@ -154,7 +175,10 @@ def _layout_table_amounts(doc: Document, taken: list[tuple[int, int]]) -> list[d
             label = row.group(0)[:cells[0].start()]
             for cell in cells:
                 start, end = row.start() + cell.start(), row.start() + cell.end()
-                records.append(amount_record(doc, start, end, parse_number(cell["num"]), currency,
+                value = readable_number(cell["num"])
+                if value is None:
+                    continue
+                records.append(amount_record(doc, start, end, value, currency,
                                              role_from_context(label, "") or DEFAULT_ROLE, "layout_table"))
     return records
 
@@ -186,19 +210,29 @@ def extract_amounts(doc: Document) -> list[dict]:
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for s, e, *_ in found):
                 continue
-            value = parse_number(match["num"], scaled=bool(match["mult"])) * _multiplier(match["mult"])
+            number = readable_number(match["num"], scaled=bool(match["mult"]))
+            if number is None:
+                continue
+            value = number * _multiplier(match["mult"])
             found.append((match.start(), match.end(), value, _currency(match["cur"]),
                           "multiplier" if match["mult"] else method))
-    for match in (m for pattern in _RANGE_STARTS for m in pattern.finditer(text)):
-        following = next((f for f in sorted(found) if f[0] >= match.end()), None)
+    # A range start takes the currency of the amount right after it: with no amount, none is read.
+    ordered = sorted(found)
+    for match in (m for pattern in _RANGE_STARTS for m in pattern.finditer(text)) if found else ():
+        index = bisect.bisect_left(ordered, (match.end(),))  # the first amount starting at or after the match end
+        following = ordered[index] if index < len(ordered) else None
         if following is None or following[0] - match.end() > 6 or any(s <= match.start("num") < e for s, e, *_ in found):
             continue
         multiplier = match.groupdict().get("mult") or _multiplier_word(text[following[0]:following[1]])
-        value = parse_number(match["num"], scaled=bool(multiplier)) * _multiplier(multiplier)
+        number = readable_number(match["num"], scaled=bool(multiplier))
+        if number is None:
+            continue
+        value = number * _multiplier(multiplier)
         end = match.end()
         while text[end - 1].isspace():
             end -= 1
         found.append((match.start("num"), end, value, following[3], "range_start"))
+        bisect.insort(ordered, found[-1])
     found.sort()
     records = []
     for i, (start, end, value, currency, method) in enumerate(found):

@@ -20,6 +20,10 @@ _ROLL_ROW = re.compile(r"^[ \t]*\d{1,3}[.)]?[ \t]+[А-Я][а-я]+(?:[ \t]+[А-Я
 _COUNT_AFTER_CUE = re.compile(r"(?P<n>\d{1,3}|[а-я]+)\s*(?:\([а-я ]+\)\s*)?(?:" + _MEMBERS + r")", re.I)
 
 
+_DATE_AFTER = re.compile(r"\s*\d{1,2}\.\d{1,2}")
+_NONE_ABSENT = re.compile(r"\s*(?:няма|не\s+отсъства)")
+
+
 def _number(word: str) -> int | None:
     if word.isdigit():
         return int(word)
@@ -42,18 +46,18 @@ def extract_attendance(doc: Document) -> dict | None:
         text = sentence.text
         if len(text) > 600:
             text = text[:600]
-        if total is None and _STATED_TOTAL.search(text):
-            stated = _STATED_TOTAL.search(text)
+        stated = _STATED_TOTAL.search(text) if total is None else None
+        if stated:
             total = int(stated["total"])
             spans.append((sentence.start + stated.start(), sentence.start + stated.end()))
-        before_cue = _COUNT_BEFORE_CUE.search(text)
-        if present is None and before_cue:
+        before_cue = _COUNT_BEFORE_CUE.search(text) if present is None else None
+        if before_cue:
             present = int(before_cue["n"])
             spans.append((sentence.start + before_cue.start(), sentence.start + before_cue.end()))
-        if present is None and _PRESENT_CUE.search(text) and not _ABSENT_CUE.match(text):
-            cue = _PRESENT_CUE.search(text)
+        cue = _PRESENT_CUE.search(text) if present is None else None
+        if cue and not _ABSENT_CUE.match(text):
             x_of_y = _X_OF_Y.search(text, max(0, cue.start() - 40))
-            if x_of_y and not re.match(r"\s*\d{1,2}\.\d{1,2}", text[x_of_y.end():]) and int(x_of_y["present"]) <= int(x_of_y["total"]):
+            if x_of_y and not _DATE_AFTER.match(text, x_of_y.end()) and int(x_of_y["present"]) <= int(x_of_y["total"]):
                 present, total = int(x_of_y["present"]), int(x_of_y["total"])
                 spans.append((sentence.start + x_of_y.start(), sentence.start + x_of_y.end()))
             else:
@@ -70,12 +74,12 @@ def extract_attendance(doc: Document) -> dict | None:
                 if stated:
                     total = int(stated["total"])
                     spans.append((sentence.start + stated.start(), sentence.start + stated.end()))
-        if absent is None and _ABSENT_CUE.search(text):
-            cue = _ABSENT_CUE.search(text)
+        cue = _ABSENT_CUE.search(text) if absent is None else None
+        if cue:
             count = _COUNT_AFTER_CUE.search(text, cue.end())
             if count and count.start() - cue.end() < 30 and _number(count["n"]) is not None:
                 absent = _number(count["n"])
-            elif re.match(r"\s*(?:няма|не\s+отсъства)", text[cue.end():]):
+            elif _NONE_ABSENT.match(text, cue.end()):
                 absent = 0
             else:
                 absent = _count_named(text)

@@ -5,6 +5,8 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass
 
+from extract.normalize import CharMap
+
 _ABBREVIATION_END = re.compile(
     r"(?<![\w-])(?:[А-ЯA-Z]|т|гр|с|ул|бул|инж|д-р|проф|доц|арх|чл|ал|др|вх|изх|рег|пл|кв|обл|общ|ж\.к|"
     r"св|ст|хр|ив|ал|зам|с-р|г-н|г-жа|тел|стр|им|бл|вкл|напр|мин|хил|млн|млрд|No|№|т\.ч|в т|ап|ет|к-с)\.$", re.I)
@@ -13,6 +15,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[А-ЯA-Z„\"\d])|\n\s*\n|\n(?=\s
 QUOTES_OPEN = "„\"“«'"
 QUOTES_CLOSE = "“”\"»'"
 DASHES = "-–—‑"
+
+
+def opening_not_after(first: str, chars: str) -> str:
+    """``(?<![chars])first`` for a one-character pattern ``first`` (``\\d``, ``[А-Я]``), written to
+    open with ``first``: a pattern that opens with a look-behind is tried at every position of the
+    text, one that opens with a character class lets ``re`` skip to the characters in it."""
+    return rf"{first}(?<![{chars}]{first})"
 
 
 @dataclass(frozen=True)
@@ -64,19 +73,19 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> tuple[Span, 
 
 def trimmed(text: str, start: int, end: int) -> Span | None:
     """``text[start:end]`` without surrounding whitespace, or None when nothing is left."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return Span(start, end, text[start:end]) if end > start else None
+    piece = text[start:end]
+    inner = piece.lstrip()
+    start += len(piece) - len(inner)
+    inner = inner.rstrip()
+    return Span(start, start + len(inner), inner) if inner else None
 
 
-_FOLD_TABLE = str.maketrans({"ѝ": "и", **{q: '"' for q in QUOTES_OPEN + QUOTES_CLOSE}, **{d: "-" for d in DASHES}})
+_FOLD_CHARS = CharMap({"ѝ": "и", **{q: '"' for q in QUOTES_OPEN + QUOTES_CLOSE}, **{d: "-" for d in DASHES}})
 
 
 def fold(text: str) -> str:
     """Case- and spacing-insensitive form for comparisons (Cyrillic-aware, unlike SQLite ``lower()``)."""
-    return " ".join(text.casefold().translate(_FOLD_TABLE).split())
+    return " ".join(_FOLD_CHARS(text.casefold()).split())
 
 
 def strip_quotes(text: str) -> str:

@@ -3,17 +3,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 from extract.document import Document
-from extract.fields.common import clause_after, clause_before, fold
+from extract.fields.common import clause_after, clause_before, fold, opening_not_after
 from extract.lexicon import date_lexicon
 
+
+def _day(group: str, not_after: str) -> str:
+    """``(?<![not_after])[0-3]?\\d`` as group ``group``, opening with the digit (3× faster to search)."""
+    return f"(?P<{group}>" + opening_not_after(r"\d", not_after) + r"(?:(?<=[0-3])\d)?)"
+
+
 _NUMERIC = re.compile(
-    r"(?<![\d.,])(?P<d>[0-3]?\d)\s?(?P<sep>[./])\s?(?P<m>[01]?\d)\s?(?P=sep)\s?(?P<y>(?:19|20)\d\d|\d\d(?=\s?г))(?![\d])"
+    _day("d", r"\d.,") + r"\s?(?P<sep>[./])\s?(?P<m>[01]?\d)\s?(?P=sep)\s?(?P<y>(?:19|20)\d\d|\d\d(?=\s?г))(?![\d])"
     r"(?:\s?(?:г\.|г(?![а-я])|год\.|година))?")
 _ISO = re.compile(r"(?<![\d.-])(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)(?![\d-])")
-_ROMAN = re.compile(r"(?<![\d.])(?P<d>[0-3]?\d)\s?\.\s?(?P<m>XII|XI|X|IX|VIII|VII|VI|V|IV|III|II|I)\s?\.\s?(?P<y>(?:19|20)\d\d)(?!\d)(?:\s?(?:г\.|г(?![а-я])))?")
-_SHARED_YEAR = None
+_ISO_SHAPE = re.compile(r"(?:19|20)\d\d-")  # what _ISO needs, found without trying it at every position
+_ROMAN = re.compile(_day("d", r"\d.") + r"\s?\.\s?(?P<m>XII|XI|X|IX|VIII|VII|VI|V|IV|III|II|I)\s?\.\s?(?P<y>(?:19|20)\d\d)(?!\d)(?:\s?(?:г\.|г(?![а-я])))?")
 _ROMAN_MONTHS = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XI": 11, "XII": 12}
 _OWN_HEADING = re.compile(r"(?:^|\n)[ \t]*(?:(?:препис[ -]*)?извлечение\s+от\s+)?(?:П\s?Р\s?О\s?Т\s?О\s?К\s?О\s?Л|Р\s?Е\s?Ш\s?Е\s?Н\s?И\s?Е|З\s?А\s?П\s?О\s?В\s?Е\s?Д|Протокол|Решение|Заповед)"
                           r"\s*(?:№|N)\s*[\w.-]+\s*(?:/|от)?\s*$", re.I)
@@ -29,16 +36,45 @@ _PROJECT_WORDS = re.compile(r"проект|изпълнява|реализира
 _UNTIL = re.compile(r"(?:^|[\s(])(?:до|краен срок|крайна дата|приключва(?:не)? на|завършва на|край)\s*:?\s*$", re.I)
 
 
-def _month_pattern() -> re.Pattern:
-    names = sorted(date_lexicon()["months"], key=len, reverse=True)
-    weekdays = "|".join(date_lexicon()["weekdays"])
-    return re.compile(
-        rf"(?:(?<!\w)(?:{weekdays}),?[ \t]+)?(?<![\d])(?P<d>[0-3]?\d)[ \t]*(?:-?(?:ти|ви|ри|ми))?[ \t\u00a0]+"
-        rf"(?P<month>{'|'.join(names)})\.?\s*,?\s+(?P<y>(?:19|20)\d\d)(?!\d)(?:\s?(?:г\.|г(?![а-я])|година))?",
-        re.I)
+@lru_cache(maxsize=None)
+def _month_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, int]:
+    """Dates with the month in words (``15 март 2024 г.``); the same with a shared year (``от 1
+    януари до 31 декември 2024 г.``: the first date takes the second one's year); a weekday written
+    before a date (``петък, 15 март``); the length of the longest weekday."""
+    names = "|".join(sorted(date_lexicon()["months"], key=len, reverse=True))
+    weekdays = date_lexicon()["weekdays"]
+    month_named = re.compile(
+        _day("d", r"\d") + r"[ \t]*(?:-?(?:ти|ви|ри|ми))?[ \t\u00a0]+"
+        rf"(?P<month>{names})\.?\s*,?\s+(?P<y>(?:19|20)\d\d)(?!\d)(?:\s?(?:г\.|г(?![а-я])|година))?", re.I)
+    shared_year = re.compile(_day("d1", r"\d") + rf"\s+(?P<m1>{names})\s*(?:до|[-–—])\s*[0-3]?\d\s+(?:{names})\s+"
+                             r"(?P<y>(?:19|20)\d\d)", re.I)
+    weekday = re.compile(rf"(?<!\w)(?:{'|'.join(weekdays)}),?[ \t]+\Z", re.I)
+    return month_named, shared_year, weekday, max(map(len, weekdays))
 
 
-_MONTH_NAMED = None
+def _weekday_start(text: str, day: int, not_before: int) -> int:
+    """Where a weekday written right before the date at ``day`` starts (``петък, 15 март``), else ``day``."""
+    _, _, weekday, longest = _month_patterns()
+    spaces = day
+    while spaces > not_before and text[spaces - 1] in " \t":
+        spaces -= 1
+    if spaces == day:
+        return day
+    before = weekday.search(text, max(not_before, spaces - 1 - longest), day)
+    return before.start() if before else day
+
+
+def _month_named_dates(text: str) -> list[tuple[int, int, re.Match]]:
+    """(start, end, match) of each date with the month in words, a weekday before it included.
+
+    The same dates as one pattern with an optional weekday in front, found by searching from
+    digit to digit and looking back for the weekday, instead of trying the weekdays everywhere.
+    """
+    found, previous_end = [], 0
+    for match in _month_patterns()[0].finditer(text):
+        found.append((_weekday_start(text, match.start(), previous_end), match.end(), match))
+        previous_end = match.end()
+    return found
 
 
 def _valid(year: int, month: int, day: int) -> str | None:
@@ -52,23 +88,17 @@ def _valid(year: int, month: int, day: int) -> str | None:
 
 def find_dates(text: str) -> list[tuple[int, int, str, str]]:
     """Every full calendar date written in ``text``: (start, end, ISO value, method), in order."""
-    global _MONTH_NAMED, _SHARED_YEAR
-    if _MONTH_NAMED is None:
-        _MONTH_NAMED = _month_pattern()
-        names = "|".join(sorted(date_lexicon()["months"], key=len, reverse=True))
-        # "от 1 януари до 31 декември 2024 г.": the first date takes the second one's year.
-        _SHARED_YEAR = re.compile(rf"(?<!\d)(?P<d1>[0-3]?\d)\s+(?P<m1>{names})\s*(?:до|[-–—])\s*[0-3]?\d\s+(?:{names})\s+(?P<y>(?:19|20)\d\d)", re.I)
     months = date_lexicon()["months"]
     found = []
     for match in _NUMERIC.finditer(text):
         value = _valid(int(match["y"]), int(match["m"]), int(match["d"]))
         if value:
             found.append((match.start(), match.end(), value, "numeric"))
-    for match in _MONTH_NAMED.finditer(text):
+    for start, end, match in _month_named_dates(text):
         value = _valid(int(match["y"]), months[match["month"].lower()], int(match["d"]))
         if value:
-            found.append((match.start(), match.end(), value, "month_name"))
-    for match in _SHARED_YEAR.finditer(text):
+            found.append((start, end, value, "month_name"))
+    for match in _month_patterns()[1].finditer(text):
         value = _valid(int(match["y"]), months[match["m1"].lower()], int(match["d1"]))
         if value:
             found.append((match.start("d1"), match.end("m1"), value, "shared_year"))
@@ -76,7 +106,7 @@ def find_dates(text: str) -> list[tuple[int, int, str, str]]:
         value = _valid(int(match["y"]), _ROMAN_MONTHS[match["m"]], int(match["d"]))
         if value:
             found.append((match.start(), match.end(), value, "roman_month"))
-    for match in _ISO.finditer(text):
+    for match in _ISO.finditer(text) if _ISO_SHAPE.search(text) else ():
         value = _valid(int(match["y"]), int(match["m"]), int(match["d"]))
         if value:
             found.append((match.start(), match.end(), value, "iso"))

@@ -1,6 +1,8 @@
 """Decisions: numbered council decisions, tallied votes without a number, and protocol resolutions."""
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 
 from extract.document import Document
@@ -13,6 +15,7 @@ _HEADING = re.compile(
     r"(?P<word>Р[ \t]?Е[ \t]?Ш[ \t]?Е[ \t]?Н[ \t]?И[ \t]?Е|Решение)[ \t]*(?:\n[ \t]*){0,2}(?:№|N[o°]?\.?|No\.?)[ \t]*"
     r"(?P<num>\d{1,5}(?:-\d{1,5})?)(?:[ \t]*/[ \t]*\d{1,2}\.\d{1,2}\.\d{2,4}[ \t]*(?:г\.?)?)?"
     r"(?P<rest>[^\n]{0,60})", re.M)
+_HEADING_WORD = re.compile(r"Р[ \t]?Е[ \t]?Ш[ \t]?Е[ \t]?Н[ \t]?И[ \t]?Е|Решение")
 _OPERATIVE = re.compile(r"Р[ \t]?Е[ \t]?Ш[ \t]?И[ \t]?\s*:|РЕШИ\b|реши\s*:|\bРЕШАВА\s*:", re.M)
 _ORDINALS = r"(?:първа|втора|трета|четвърта|пета|шеста|седма|осма|девета|десета|единадесета|дванадесета)"
 _BOUNDARY = re.compile(rf"^[ \t]*(?:по[ \t]+т(?:\.|очка)[ \t]*\d|по[ \t]+{_ORDINALS}[ \t]+точка|по[ \t]+точка|точка[ \t]+(?:\d|{_ORDINALS})|"
@@ -65,11 +68,13 @@ def _boundaries(text: str, headings: list[re.Match]) -> list[int]:
 
 
 def _next_mark(marks: list[int], position: int) -> int:
-    return next((m for m in marks if m > position), marks[-1])
+    index = bisect.bisect_right(marks, position)
+    return marks[index] if index < len(marks) else marks[-1]
 
 
 def _previous_mark(marks: list[int], position: int) -> int:
-    return max((m for m in marks if m < position), default=0)
+    index = bisect.bisect_left(marks, position)
+    return marks[index - 1] if index else 0
 
 
 def _is_reference(match: re.Match) -> bool:
@@ -82,11 +87,31 @@ def _is_reference(match: re.Match) -> bool:
     return bool(re.match(r"^\s*по\s+протокол", rest))
 
 
+def _headings(text: str) -> list[re.Match]:
+    """What ``_HEADING.finditer`` finds, trying the pattern only at the start of lines that hold the word.
+
+    A heading starts a line and has the word on that line, so only those lines can match; one
+    search for the word is much cheaper than the pattern's lazy prefix at every line.
+    """
+    found, taken_until, tried = [], 0, -1
+    for word in _HEADING_WORD.finditer(text):
+        line_start = text.rfind("\n", 0, word.start()) + 1
+        if line_start < taken_until or line_start == tried:
+            continue
+        tried = line_start
+        heading = _HEADING.match(text, line_start)
+        if heading:
+            found.append(heading)
+            taken_until = heading.end()
+    return found
+
+
 def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]:
     text = doc.text
-    headings = [m for m in _HEADING.finditer(text) if not _is_reference(m)]
+    headings = [m for m in _headings(text) if not _is_reference(m)]
     marks = _boundaries(text, headings)
     decisions, claimed = [], []
+    claimed_until = 0  # the furthest end in ``claimed``
     for i, heading in enumerate(headings):
         block_end = _next_mark(marks, heading.start())
         body_start = heading.end()
@@ -103,7 +128,7 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
             tally_sentence = _sentence_around(text, tally_span, body_start, block_end)
         else:
             before_start = _previous_mark(marks, heading.start())
-            before_start = max([before_start] + [e for _, e in claimed])
+            before_start = max(before_start, claimed_until)
             tally, tally_span, tally_sentence = _last_tally(text, before_start, heading.start())
             body_end = block_end
         body_end = max(body_start, _trim_end(text, body_start, body_end))
@@ -112,9 +137,10 @@ def _headed_decisions(doc: Document) -> tuple[list[dict], list[tuple[int, int]]]
         record = _decision(doc, number, (body_start, body_end), tally, outcome_text,
                            "numbered_tallied" if tally.found else "numbered")
         decisions.append(record)
-        claimed.append((heading.start(), block_end if after.found else body_end))
-        if tally_span:
-            claimed.append(tally_span)
+        for span in ((heading.start(), block_end if after.found else body_end), tally_span):
+            if span:
+                claimed.append(span)
+                claimed_until = max(claimed_until, span[1])
     return decisions, claimed
 
 
@@ -172,13 +198,41 @@ _SPEAKER = re.compile(r"^(?:[А-Я]\.\s?[А-Я][а-я]+|[А-Я][а-я]+\s[А-Я]
 PROPOSAL_LOOKBACK = 5
 
 
-def _tallied_decisions(doc: Document, claimed: list[tuple[int, int]]) -> list[dict]:
+class _Claimed:
+    """The stretches of text that already belong to a decision, sorted, for tests in log time
+    (a protocol has hundreds of sentences to test against dozens of decisions)."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.spans = sorted(spans)
+        self._reindex()
+
+    def add(self, start: int, end: int) -> None:
+        bisect.insort(self.spans, (start, end))
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self.starts = [start for start, _ in self.spans]
+        self.reach = list(itertools.accumulate((end for _, end in self.spans), max))  # furthest end so far
+
+    def holds(self, span: Span) -> bool:
+        """A stretch holds the span's start, or starts inside the span."""
+        before = bisect.bisect_right(self.starts, span.start)  # the stretches starting at or before it
+        if before and self.reach[before - 1] > span.start:
+            return True
+        inside = bisect.bisect_left(self.starts, span.start)
+        return inside < len(self.starts) and self.starts[inside] < span.end
+
+    def overlaps(self, span: Span) -> bool:
+        """A stretch shares a character with the span."""
+        before = bisect.bisect_left(self.starts, span.end)  # the stretches starting before its end
+        return before > 0 and self.reach[before - 1] > span.start
+
+
+def _tallied_decisions(doc: Document, claimed: _Claimed) -> list[dict]:
     """Tallies outside numbered decisions: each is a decision on the proposal it settles."""
     text, decisions = doc.text, []
     spans = sentences(text)
-
-    def is_claimed(span: Span) -> bool:
-        return any(s <= span.start < e or span.start <= s < span.end for s, e in claimed)
+    is_claimed = claimed.holds
 
     for index, sentence in enumerate(spans):
         if is_claimed(sentence) or not _TALLY_CUE.search(sentence.text):
@@ -198,7 +252,7 @@ def _tallied_decisions(doc: Document, claimed: list[tuple[int, int]]) -> list[di
             if proposal is not None:
                 start = proposal.start
         decisions.append(_decision(doc, None, (start, end), tally, text[start:end], "tallied"))
-        claimed.append((start, end))
+        claimed.add(start, end)
     return decisions
 
 
@@ -221,7 +275,7 @@ def _proposal_before(spans: list[Span], index: int, is_claimed) -> Span | None:
     return weak
 
 
-def _resolutions(doc: Document, claimed: list[tuple[int, int]]) -> list[dict]:
+def _resolutions(doc: Document, claimed: _Claimed) -> list[dict]:
     """Untallied decisions: ``Работната група приема ...``, ``Предложението бе прието.``, and the
     directives that follow them (``Същата да бъде публикувана ...``); sentences that already belong
     to a numbered or tallied decision are left alone."""
@@ -229,7 +283,7 @@ def _resolutions(doc: Document, claimed: list[tuple[int, int]]) -> list[dict]:
     spans = sentences(text)
     last_end = -1
     for index, sentence in enumerate(spans):
-        if any(s < sentence.end and sentence.start < e for s, e in claimed):
+        if claimed.overlaps(sentence):
             continue
         kind = None
         if _ACCEPTED_NOTE.match(sentence.text) and index > 0:
@@ -283,7 +337,7 @@ def _one_per_number(decisions: list[dict]) -> list[dict]:
 def extract_decisions(doc: Document, doc_type: str) -> list[dict]:
     """Decision records in text order, with number, operative text, tally and outcome."""
     headed, claimed = _headed_decisions(doc)
-    claimed_by_tallies = list(claimed)
+    claimed_by_tallies = _Claimed(claimed)
     tallied = _tallied_decisions(doc, claimed_by_tallies)
     decisions = _one_per_number(headed) + tallied
     if doc_type == "protocol" and not headed:

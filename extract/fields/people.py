@@ -7,7 +7,7 @@ from functools import lru_cache
 from rapidfuzz import process, fuzz
 
 from extract.document import Document
-from extract.fields.common import fold
+from extract.fields.common import fold, opening_not_after
 from extract.lexicon import (ambiguous_first_names, first_names, municipalities, name_markers, name_stopwords,
                              speech_verbs)
 from extract.nlp import hits_ending_at, hits_starting_at
@@ -17,9 +17,14 @@ _CAP = r"[А-Я][а-яѝјљњѓќџ]+(?:-[А-Я][а-яѝјљњѓќџ]+)?"
 _UPPER = r"[А-Я]{2,}(?:-[А-Я]{2,})?"
 _SURNAME_END = re.compile(r"(?:ов|ова|ев|ева|ски|ска|цки|цка|ин|ина|ян|ич|ъв|ърва|иев|иева|ийски|ийска|ова-\w+|ева-\w+)$", re.I)
 _FULL = re.compile(rf"(?<![\w-])(?<![А-Яа-яA-Za-z]\.)(?P<name>(?P<first>{_CAP})[ \u00a0]{{1,2}}(?:(?P<middle>{_CAP})[ \u00a0]{{1,2}})?(?P<last>{_CAP}))(?![\w]|-[А-Я])")
-_FULL_UPPER = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>{_UPPER})[ \u00a0]{{1,2}}(?:(?P<middle>{_UPPER})[ \u00a0]{{1,2}})?(?P<last>{_UPPER}))(?![\w-])")
-_INITIAL = re.compile(rf"(?<![\w.-])(?P<name>(?P<first>[А-Я][а-я]?\.)\s?(?:[А-Я]\.\s?)?(?P<last>{_CAP}))(?![\w-])")
-_LATIN = re.compile(r"(?<![\w.-])(?P<name>(?P<first>[A-Z][A-Za-z]{2,}|[A-Z]{3,})\s(?:(?P<middle>[A-Z][A-Za-z]+)\s)?(?P<last>[A-Z][A-Za-z]{2,}|[A-Z]{3,}))(?![\w-])")
+# The patterns searched over the whole text open with their first letter (see ``opening_not_after``).
+_CAPITAL_ALONE = opening_not_after("[А-Я]", r"\w.-")
+_FULL_UPPER = re.compile(rf"(?P<name>(?P<first>{_CAPITAL_ALONE}[А-Я]+(?:-[А-Я]{{2,}})?)[ \u00a0]{{1,2}}"
+                         rf"(?:(?P<middle>{_UPPER})[ \u00a0]{{1,2}})?(?P<last>{_UPPER}))(?![\w-])")
+_INITIAL = re.compile(rf"(?P<name>(?P<first>{_CAPITAL_ALONE}[а-я]?\.)\s?(?:[А-Я]\.\s?)?(?P<last>{_CAP}))(?![\w-])")
+_LATIN_CAPITAL_ALONE = opening_not_after("[A-Z]", r"\w.-")
+_LATIN = re.compile(rf"(?P<name>(?P<first>{_LATIN_CAPITAL_ALONE}(?:[A-Za-z]{{2,}}|[A-Z]{{2,}}))\s"
+                    r"(?:(?P<middle>[A-Z][A-Za-z]+)\s)?(?P<last>[A-Z][A-Za-z]{2,}|[A-Z]{3,}))(?![\w-])")
 _LATIN_SURNAME_END = re.compile(r"(?:ov|ova|ev|eva|ski|ska|in|ina|ian|yan|ich|ieva|iev)$", re.I)
 _ROLE_LEAD = re.compile(r"[ \t]*(?:[,–—-]|\(|:)\s*")
 
@@ -60,12 +65,16 @@ def _latin_first_name(word: str) -> bool:
     return match is not None
 
 
+_OPENING_QUOTE_BEFORE = re.compile(r"(?:^|[\s(])[„\"“«]\s*$")
+_LAST_WORD = re.compile(r"(\S+)\s*$")
+
+
 def _after_marker(text: str, start: int) -> bool:
     """True when the words at ``start`` follow a street/school/saint marker or an opening quote."""
     before = text[max(0, start - 25):start]
-    if re.search(r"(?:^|[\s(])[„\"“«]\s*$", before):
+    if _OPENING_QUOTE_BEFORE.search(before):
         return True
-    word = re.search(r"(\S+)\s*$", before)
+    word = _LAST_WORD.search(before)
     return bool(word) and word.group(1).lower().strip("„\"“”«»(") in name_markers()
 
 
@@ -122,7 +131,9 @@ def _role_before(text: str, start: int) -> str | None:
     return hits[0].entry if hits else None
 
 
-_CAP_START = re.compile(r"(?<![\w-])[А-Я][а-яѝ]")
+# A capitalised word followed by another: where _FULL or _FULL_TWO can match (most capitalised
+# words start a sentence and are followed by a lower-case one).
+_NAME_START = re.compile(opening_not_after("[А-Я]", r"\w-") + r"[а-яѝ](?=[а-яѝјљњѓќџ]*(?:-[А-Я][а-яѝјљњѓќџ]+)?[ \u00a0\n]+[А-Я])")
 _FULL_TWO = re.compile(rf"(?P<name>(?P<first>{_CAP})(?:[ \u00a0]{{1,2}}|[ ]*\n[ ]*)(?P<last>{_CAP}))(?![\w]|-[А-Я])")
 
 
@@ -151,7 +162,7 @@ def _full_kind(first: str, middle: str | None, last: str) -> str | None:
 
 def _full_names(text: str):
     """Two- and three-word names, tried at every capitalised word (so ``Община Велинград Огнян Бечев`` works)."""
-    for start in _CAP_START.finditer(text):
+    for start in _NAME_START.finditer(text):
         if start.start() and text[start.start() - 1] == "." and start.start() > 1 and text[start.start() - 2].isalpha():
             continue
         match = _FULL.match(text, start.start())

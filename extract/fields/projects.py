@@ -32,12 +32,36 @@ def canonical_code(raw: str) -> str:
     return to_latin_lookalikes(code).upper()
 
 
+# What a text must hold for each code pattern to match (its fixed letters, its shape), tested
+# before the pattern: most texts hold no code, and these tests cost a fraction of the patterns.
+_ISUN_LETTERS = ("BG", "BГ", "ВG", "ВГ")
+_INTERREG_PREFIXES = ("CB", "ROBG", "BGMK", "BGRS", "GR-BG", "BG-TR")
+_RURAL_SHAPE = re.compile(r"/\d/\d/")
+_OLD_SHAPE = re.compile(r"\d-\d\d-\d")
+
+
+def _code_patterns(text: str, latin: str) -> list[tuple[re.Pattern, str]]:
+    """The code patterns that can match, in order, each with the text it runs on."""
+    candidates = []
+    if any(letters in text for letters in _ISUN_LETTERS):
+        candidates.append((_ISUN, text))
+    if "RR" in text:
+        candidates.append((_RRP, latin))
+    if _RURAL_SHAPE.search(text):
+        candidates.append((_RURAL, text))
+    if any(prefix in latin for prefix in _INTERREG_PREFIXES):
+        candidates.append((_INTERREG, latin))
+    if _OLD_SHAPE.search(text):
+        candidates.append((_OLD, text))
+    return candidates
+
+
 def find_codes(text: str) -> list[tuple[int, int, str]]:
     """Project and procedure codes in ``text``: (start, end, canonical code), in order."""
     found = []
     latin = to_latin_lookalikes(text)  # one letter for one, so offsets stay valid: СB007 → CB007
-    for pattern in (_ISUN, _RRP, _RURAL, _INTERREG, _OLD):
-        for match in pattern.finditer(latin if pattern in (_RRP, _INTERREG) else text):
+    for pattern, searched in _code_patterns(text, latin):
+        for match in pattern.finditer(searched):
             s, e = match.span("code")
             if any(s < fe and fs < e for fs, fe, _ in found):
                 continue
@@ -73,12 +97,33 @@ def programme_for_code(code: str) -> str | None:
 
 
 @lru_cache(maxsize=None)
-def _programme_pattern() -> tuple[re.Pattern, list[str]]:
-    """One alternation of every programme name (longest first), and the canonical name of each group."""
+def _programme_patterns() -> tuple[re.Pattern, dict[str, re.Pattern], list[str]]:
+    """Where a programme name can start, and per first letter one alternation of the names that
+    start with it (longest first, group ``p<i>`` for the i-th name); the canonical name of each group.
+
+    Only the names that start with a text's letter can match there, so this tries a few names per
+    position where one alternation of all of them tried a hundred.
+    """
     rows = programme_names()
-    alternation = "|".join(f"(?P<p{i}>{re.escape(fold(row['pattern']).replace(chr(34), ''))})"
-                           for i, row in enumerate(rows))
-    return re.compile(rf"(?<![а-я])(?:{alternation})(?![а-я])"), [row["name"] for row in rows]
+    keys = [fold(row["pattern"]).replace('"', "") for row in rows]
+    if not all(keys):
+        raise ValueError("an empty programme name")
+    by_first = {}
+    for first in sorted({key[0] for key in keys}):
+        alternation = "|".join(f"(?P<p{i}>{re.escape(key)})" for i, key in enumerate(keys) if key[0] == first)
+        by_first[first] = re.compile(rf"(?<![а-я])(?:{alternation})(?![а-я])")
+    starts = re.compile(rf"(?<![а-я])[{re.escape(''.join(by_first))}]")
+    return starts, by_first, [row["name"] for row in rows]
+
+
+def _first_programme(folded: str) -> re.Match | None:
+    """The leftmost programme name in folded text (at one start, the first alternative that matches)."""
+    starts, by_first, _ = _programme_patterns()
+    for start in starts.finditer(folded):
+        match = by_first[start.group()].match(folded, start.start())
+        if match:
+            return match
+    return None
 
 
 def programme_in_text(text: str) -> tuple[str, int, int] | None:
@@ -86,8 +131,8 @@ def programme_in_text(text: str) -> tuple[str, int, int] | None:
 
     At the same start the longer name wins: the alternation tries names longest first.
     """
-    pattern, names = _programme_pattern()
-    match = pattern.search(fold(text).replace('"', ""))
+    names = _programme_patterns()[2]
+    match = _first_programme(fold(text).replace('"', ""))
     if match is None:
         return None
     start, end = _map_folded_span(text, match.start(), match.end())

@@ -4,16 +4,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from extract.fields.common import opening_not_after
+
 _Q = r"[„\"“”']?"
 _N = r"(?P<n>\d{1,3}|няма|нула|никой)"
-_FOR = [re.compile(rf"(?<![а-яА-Я])[„\"“”']за[“”\"']?[ \t\u00a0]*(?:[–:=-][ \t\u00a0]*)?{_N}(?![\d/]|\.\d)", re.I),
+_COUNT_WORD = re.compile(r"няма|нула|никой", re.I)
+
+
+def _after_count(wording: str) -> list[re.Pattern]:
+    """``(?<![\\d/])`` + ``_N`` + ``wording`` as two patterns: the count in digits, opening with the
+    digit (see ``opening_not_after``), and the count in words, searched only in texts that hold such a word."""
+    digits = "(?P<n>" + opening_not_after(r"\d", r"\d/") + r"\d{0,2})"
+    return [re.compile(digits + wording, re.I), re.compile(rf"(?<![\d/])(?P<n>няма|нула|никой){wording}", re.I)]
+
+
+_QUOTE_NOT_IN_WORD = opening_not_after("[„\"“”']", "а-яА-Я")
+_FOR = [re.compile(rf"{_QUOTE_NOT_IN_WORD}за[“”\"']?[ \t\u00a0]*(?:[–:=-][ \t\u00a0]*)?{_N}(?![\d/]|\.\d)", re.I),
         re.compile(rf"(?<![а-яА-Я„\"“])за[ \t\u00a0]*[–:=-][ \t\u00a0]*{_N}(?![\d/]|\.\d)", re.I),
         # "13 гласа „за“" or "27 „за“": a bare "2 за" in running text is not a vote.
-        re.compile(rf"(?<![\d/]){_N}\s*(?:\([а-я ]+\)\s*)?(?:[–-]\s*)?(?:гласа?\s*{_Q}|[„\"“”'])за{_Q}(?![а-я])", re.I)]
+        *_after_count(rf"\s*(?:\([а-я ]+\)\s*)?(?:[–-]\s*)?(?:гласа?\s*{_Q}|[„\"“”'])за{_Q}(?![а-я])")]
 _AGAINST = [re.compile(rf"{_Q}против{_Q}\s*[ \t\u00a0]*(?:[–:=-]|[ \t\u00a0])[ \t\u00a0]*{_N}(?![\d/]|\.\d)", re.I),
-            re.compile(rf"(?<![\d/]){_N}\s*(?:\([а-я ]+\)\s*)?(?:[–-]\s*)?(?:гласа?\s*)?{_Q}против{_Q}", re.I)]
+            *_after_count(rf"\s*(?:\([а-я ]+\)\s*)?(?:[–-]\s*)?(?:гласа?\s*)?{_Q}против{_Q}")]
 _ABSTAINED = [re.compile(rf"{_Q}въздърж(?:ал[иа]?|али)\s+се{_Q}\s*[ \t\u00a0]*(?:[–:=-]|[ \t\u00a0])[ \t\u00a0]*{_N}(?![\d/]|\.\d)", re.I),
-              re.compile(rf"(?<![\d/]){_N}\s*(?:\([а-я ]+\)\s*)?(?:[–-]\s*)?(?:гласа?\s*|глас\s*)?{_Q}въздърж(?:ал[иа]?|али)\s+се{_Q}", re.I)]
+              *_after_count(rf"\s*(?:\([а-я ]+\)\s*)?(?:[–-]\s*)?(?:гласа?\s*|глас\s*)?{_Q}въздърж(?:ал[иа]?|али)\s+се{_Q}")]
+_COUNT_IN_WORDS = frozenset(patterns[-1] for patterns in (_FOR, _AGAINST, _ABSTAINED))
 _SLASH = re.compile(r"(?:приема|прие|гласуване|гласува(?:ли|не)?|гласа|с|решение|не\s+приема|резултат)\s*[:–-]?\s*"
                     r"(?P<f>\d{1,3})\s*/\s*(?P<a>\d{1,3})\s*/\s*(?P<ab>\d{1,3})(?![\d/]|\.\d)", re.I)
 _SLASH_LOOSE = re.compile(r"(?:гласува[^\n]{0,60}?[:–-]\s*)?(?<![\d/.])(?P<f>\d{1,3})\s*/\s*(?P<a>\d{1,3})\s*/\s*(?P<ab>\d{1,3})(?![\d/]|\.\d)"
@@ -44,12 +58,15 @@ def _value(raw: str) -> int:
     return int(raw) if raw.isdigit() else 0
 
 
-def _first(patterns: list[re.Pattern], text: str) -> re.Match | None:
-    matches = [m for p in patterns for m in [p.search(text)] if m]
+def _first(patterns: list[re.Pattern], text: str, count_words: bool = True) -> re.Match | None:
+    """The earliest match of any of ``patterns`` (on a tie, of the first listed); without
+    ``count_words`` the patterns for a count in words are left out."""
+    matches = [m for p in patterns if count_words or p not in _COUNT_IN_WORDS for m in [p.search(text)] if m]
     return min(matches, key=lambda m: m.start()) if matches else None
 
 
 _MARK = re.compile(r"^[ХXхx✓✔+]$")
+_AGAINST_OR_ABSTAINED = re.compile("против|въздърж", re.I)
 _COLUMN_SPLIT = re.compile(r"\t|\s*\|\s*")
 
 
@@ -72,6 +89,8 @@ def parse_marked_table(text: str) -> Tally:
     """
     lines = text.split("\n")
     for index, header in enumerate(lines):
+        if not _AGAINST_OR_ABSTAINED.search(header):
+            continue  # two vote columns, so "против" or "въздържал се" is one of them
         cells = _COLUMN_SPLIT.split(header.strip().strip("|"))
         columns = {i: _vote_column(c) for i, c in enumerate(cells) if _vote_column(c)}
         aligned = {m.start(): _vote_column(m.group(0)) for m in re.finditer(r"(?<![\w])(?:за|против|въздърж\w*(?:\s+се)?)(?![\w])", header, re.I)}
@@ -108,30 +127,46 @@ def parse_marked_table(text: str) -> Tally:
 # cheaper than the dozen patterns it spares them.
 _MAYBE_TALLY = re.compile(r"\d|няма|нула|никой|гласувал|против|единодуш|единоглас|мнозинство|(?:за|се)[ \t]*$",
                           re.I | re.M)
+# Words each group of patterns needs, searched as the patterns search them (case-insensitively):
+# one literal search is far cheaper than a pattern tried at every position.
+_AGAINST_WORD = re.compile("против", re.I)
+_SLASH_SHAPE = re.compile(r"\d\s*/\s*\d{1,3}\s*/\s*\d")  # what _SLASH and _SLASH_LOOSE need
+_ABSTAINED_WORD = re.compile("въздърж", re.I)
+_MARK_CHAR = re.compile(r"[ХXхx✓✔+]")
+_NAME_SEPARATOR = re.compile(r",|\sи\s")
+
+
+def _grouped_tally(groups: list[re.Match]) -> Tally:
+    """``Гласували „за“: Иван Петров, Мария Колева ...``: one vote per name listed."""
+    counts = {"за": 0, "против": 0, "въздърж": 0}
+    for group in groups:
+        names = [n for n in _NAME_SEPARATOR.split(group["names"].rstrip(". ")) if n.strip()]
+        counts["въздърж" if group["vote"].lower().startswith("въздърж") else group["vote"].lower()] += len(names)
+    return Tally(counts["за"], counts["против"], counts["въздърж"], groups[0].start(), groups[-1].end())
 
 
 def parse_tally(text: str) -> Tally:
     """The first tally stated in ``text`` with its span; empty when there is none."""
     if not _MAYBE_TALLY.search(text):
         return Tally()
-    marked = parse_marked_table(text) if re.search(r"[ХXхx✓✔+]", text) and re.search(r"против", text, re.I) else Tally()
+    has_against = _AGAINST_WORD.search(text) is not None
+    marked = parse_marked_table(text) if has_against and _MARK_CHAR.search(text) else Tally()
     if marked.found:
         return marked
-    slash = _SLASH.search(text) or _SLASH_LOOSE.search(text)
-    roll = list(_ROLL_CALL.finditer(text))
     groups = list(_GROUPED.finditer(text))
     if groups:
-        counts = {"за": 0, "против": 0, "въздърж": 0}
-        for group in groups:
-            names = [n for n in re.split(r",|\sи\s", group["names"].rstrip(". ")) if n.strip()]
-            counts["въздърж" if group["vote"].lower().startswith("въздърж") else group["vote"].lower()] += len(names)
-        return Tally(counts["за"], counts["против"], counts["въздърж"], groups[0].start(), groups[-1].end())
-    for_m, against_m, abst_m = _first(_FOR, text), _first(_AGAINST, text), _first(_ABSTAINED, text)
-    worded = [m for m in (for_m, against_m, abst_m) if m]
+        return _grouped_tally(groups)
+    roll = list(_ROLL_CALL.finditer(text))
     if len(roll) >= 3:
         votes = [m["vote"].lower() for m in roll]
         return Tally(sum(v == "за" for v in votes), sum(v == "против" for v in votes),
                      sum(v.startswith("въздърж") for v in votes), roll[0].start(), roll[-1].end())
+    slash = (_SLASH.search(text) or _SLASH_LOOSE.search(text)) if _SLASH_SHAPE.search(text) else None
+    count_words = _COUNT_WORD.search(text) is not None
+    for_m = _first(_FOR, text, count_words)
+    against_m = _first(_AGAINST, text, count_words) if has_against else None
+    abst_m = _first(_ABSTAINED, text, count_words) if _ABSTAINED_WORD.search(text) else None
+    worded = [m for m in (for_m, against_m, abst_m) if m]
     if slash and (not worded or slash.start() <= min(m.start() for m in worded)):
         return Tally(int(slash["f"]), int(slash["a"]), int(slash["ab"]), slash.start("f"), slash.end("ab"))
     if worded and (for_m or (against_m and abst_m)):
