@@ -34,7 +34,8 @@ DEFAULT_TIME_LIMIT = 300.0
 DEFAULT_MEMORY_LIMIT_MB = 2048
 """Memory one file may add to a worker; the largest real PDFs need a few hundred MB."""
 _POLL_SECONDS = 0.05
-WORKER_GC_THRESHOLDS = (50_000, 20, 100)
+WORKER_FULL_COLLECTION_EVERY = 20
+"""A worker collects the young generations after every document and everything after this many."""
 
 
 @dataclass(frozen=True)
@@ -141,9 +142,11 @@ def _worker_main(conn: Connection, extract_file: ExtractFile, memory_limit_mb: i
     # OpenMP inside Tesseract or BLAS must not start threads per worker: the pool is the parallelism.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     _limit_memory(memory_limit_mb)
-    # Extraction makes and drops millions of small containers; at the default threshold (700)
-    # the cyclic collector runs every few hundred of them and took ~15 % of a worker's time.
-    gc.set_threshold(*WORKER_GC_THRESHOLDS)
+    # Extraction makes and drops millions of small containers: at the default threshold (700)
+    # the cyclic collector ran every few hundred of them, 7-15 % of a worker's time. It runs
+    # between documents instead (a raised threshold alone let cyclic garbage reach 1 GB).
+    gc.disable()
+    done = 0
     while True:
         try:
             message = conn.recv()
@@ -157,6 +160,9 @@ def _worker_main(conn: Connection, extract_file: ExtractFile, memory_limit_mb: i
             conn.send((seq, result, reason, error_type, seconds))
         except MemoryError:
             conn.send((seq, None, failure_reason(MemoryError()), "MemoryError", seconds))
+        del result
+        done += 1
+        gc.collect(2 if done % WORKER_FULL_COLLECTION_EVERY == 0 else 1)
 
 
 class _Worker:
