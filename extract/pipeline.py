@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from extract.calibrate import add_confidence
-from extract.privacy import redact_contacts_enabled, redact_document, version_tag
+from extract.privacy import redact_document
 from extract.document import Document
 from extract.fields.agenda import extract_agenda
 from extract.fields.amounts import extract_amounts
@@ -18,32 +18,8 @@ from extract.fields.people import extract_people
 from extract.fields.projects import extract_projects
 from extract.readers import read_document
 
-RULES_VERSION = "0.2"
+from extract.version import EXTRACTOR_VERSION, REDACT_CONTACTS, RULES_VERSION  # noqa: F401 - re-exported
 
-
-def _rules_digest() -> str:
-    """A digest of the extractor code and the rule and model files it reads.
-
-    Any change to a rule, a gazetteer or the classifier changes the extractor version, so the
-    next ``letopis build`` re-extracts everything instead of keeping results of older rules.
-    """
-    import hashlib
-
-    from models import MODELS_DIR
-
-    roots = [Path(__file__).resolve().parent, MODELS_DIR]
-    digest = hashlib.sha256()
-    for root in roots:
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                           and p.suffix in (".py", ".tsv", ".txt", ".json", ".jsonl", ".gz", ".npz")):
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-REDACT_CONTACTS = redact_contacts_enabled()
-"""``LETOPIS_REDACT_CONTACTS=1`` when this process started: private e-mail addresses and mobile numbers are masked."""
-EXTRACTOR_VERSION = f"{RULES_VERSION}+{_rules_digest()}{version_tag(REDACT_CONTACTS)}"
 MEETING_TYPES = ("protocol", "decision")
 
 

@@ -31,11 +31,9 @@ from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
-from .checks import run_checks
 from .lemmas import lemma
 from .load import PreparedDocument, document_id, load_prepared, prepare_document, read_manifest, record_failure, \
     remove_document
-from .resolve import resolve
 from .schema import DOCUMENTS, FAILURES, FTS_TOKENIZE, RECORD_TABLES, TABLES, ensure_schema
 from .workers import (DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT, Job, Outcome, run_inline,
                       run_local)
@@ -196,13 +194,42 @@ def source_urls(manifests: Iterable[Path]) -> dict[str, str]:
     return urls
 
 
-def default_extractor() -> tuple[ExtractFile, str | None]:
-    """``extract.extract_file`` and the extractor version it declares (imported lazily)."""
-    import extract
+def letopis_extract_file(path: Path) -> dict:
+    """``extract.extract_file``, imported on first use: a build with nothing to extract never
+    loads the extractors (spaCy, the readers, the models)."""
     from extract import extract_file
 
-    version = getattr(extract, "EXTRACTOR_VERSION", None) or getattr(extract, "__version__", None)
-    return extract_file, version
+    return extract_file(path)
+
+
+def _letopis_warm_up() -> None:
+    from extract import warm_up
+
+    warm_up()
+
+
+letopis_extract_file.warm_up = _letopis_warm_up
+
+
+def default_extractor() -> tuple[ExtractFile, str | None]:
+    """letopis's extractor and the version it declares (``extract.version``, which loads no extractor)."""
+    from extract.version import EXTRACTOR_VERSION
+
+    return letopis_extract_file, EXTRACTOR_VERSION
+
+
+def resolve(db: sqlite_utils.Database) -> dict:
+    """:func:`index.resolve.resolve`, imported on first use (it loads the extractors' lexicons)."""
+    from .resolve import resolve as resolve_entities
+
+    return resolve_entities(db)
+
+
+def run_checks(db: sqlite_utils.Database) -> int:
+    """:func:`index.checks.run_checks`, imported on first use."""
+    from .checks import run_checks as find_and_store_flags
+
+    return find_and_store_flags(db)
 
 
 
