@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Iterator
 import sqlite_utils
 
 from .lemmas import lemma
-from .load import PreparedDocument, document_id, load_prepared, prepare_document, read_manifest, record_failure, \
+from .load import document_id, load_prepared, prepare_document, read_manifest, record_failure, \
     remove_document
 from .schema import DOCUMENTS, FAILURES, FTS_TOKENIZE, RECORD_TABLES, TABLES, ensure_schema
 from .workers import (DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT, Job, Outcome, run_inline,
@@ -410,11 +410,8 @@ def _store(db: sqlite_utils.Database, report: BuildReport, outcome: Outcome) -> 
               outcome.error_type or "Error")
         return
     try:
-        prepared = outcome.result
-        if not isinstance(prepared, PreparedDocument):  # an extractor's dict, from a runner without ``prepare``
-            prepared = prepare_document(prepared, job.sha256)
         with db.atomic():
-            load_prepared(db, prepared, job.path, plan.source_url, extra=plan.stat)
+            load_prepared(db, outcome.result, job.path, plan.source_url, extra=plan.stat)
             invalidate_derived(db)
     except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
         _fail(db, report, job.path, job.sha256,

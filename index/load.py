@@ -138,17 +138,13 @@ class PreparedDocument:
 
     ``document`` is the ``documents`` row without the columns only the writer knows (``path``,
     ``source_url``, ``indexed_at`` and the file's stat); ``records`` maps each record table to
-    its column names and its rows as tuples (compact to send between processes). Building
-    rows, lemma texts included, costs more than writing them; doing it in the workers leaves
-    the writer, which no second core can help, only the SQL.
+    its column names and its rows as tuples (compact to send between processes). Building the
+    rows, lemma texts included, in the workers leaves the writer, which no second core can
+    help, only the SQL.
     """
 
     document: dict[str, Any]
     records: dict[str, tuple[tuple[str, ...], list[tuple]]]
-
-    @property
-    def id(self) -> str:
-        return self.document["id"]
 
     @property
     def page_count(self) -> int:
