@@ -83,7 +83,7 @@ class CharMap:
         return text
 
 
-_TO_LATIN_LOOKALIKES = CharMap(dict(zip("АаВСсЕеНКМОоРрТХху", "AaBCcEeHKMOoPpTXxy")))
+_TO_LATIN_LOOKALIKES = CharMap({chr(cyrillic): chr(latin) for cyrillic, latin in CYRILLIC_TO_LATIN.items()})
 
 
 def to_latin_lookalikes(text: str) -> str:
