@@ -55,26 +55,17 @@ class WordTokenizer:
     three tokens in the text and in the gazetteer alike; any whitespace other than one space becomes a token of its own,
     so ``doc.text`` is exactly the input and character offsets need no mapping."""
 
-    PARTS = re.compile(r"\w+|\S|\s+")
+    # A word or mark with the single space that follows it (when more text follows), or a run of
+    # other whitespace: one findall yields each token with its trailing-space flag.
+    PIECES = re.compile(r"(\w+|\S)( (?=\S))?|(\s+)")
 
     def __init__(self, vocab):
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
-        # findall and string tests rather than match objects: every document passes through here.
-        parts = self.PARTS.findall(text)
-        trailing = parts.pop() if parts and parts[-1].isspace() else None
-        words: list[str] = []
-        spaces: list[bool] = []
-        for part in parts:
-            if part == " " and words:
-                spaces[-1] = True
-            else:
-                words.append(part)
-                spaces.append(False)
-        if trailing is not None:
-            words.append(trailing)
-            spaces.append(False)
+        pieces = self.PIECES.findall(text)
+        words = [word or blank for word, _, blank in pieces]
+        spaces = [space == " " for _, space, _ in pieces]
         return Doc(self.vocab, words=words, spaces=spaces)
 
     def pipe(self, texts, batch_size: int = 1000):
@@ -95,9 +86,10 @@ class GazetteerMatcher:
 
     def __call__(self, doc: Doc) -> Doc:
         spans = self.matcher(doc, as_spans=True)
+        text = doc.text
         for span in spans:
-            text = span.text.lower()
-            span.kb_id_ = self.canonical[span.label_].get(text, text)
+            matched = text[span.start_char:span.end_char].lower()
+            span.kb_id_ = self.canonical[span.label_].get(matched, matched)
         doc.spans[SPAN_KEY] = SpanGroup(doc, name=SPAN_KEY, spans=spans)
         return doc
 
@@ -128,8 +120,10 @@ class GazetteerHit:
 def gazetteer_hits(text: str) -> tuple[GazetteerHit, ...]:
     """Every gazetteer match in ``text``, ordered by start (cached: extractors share one pass)."""
     doc = pipeline()(text)
-    hits = [GazetteerHit(span.label_, span.start_char, span.end_char, span.text, span.kb_id_)
-            for span in doc.spans[SPAN_KEY]]
+    hits = []
+    for span in doc.spans[SPAN_KEY]:
+        start, end = span.start_char, span.end_char
+        hits.append(GazetteerHit(span.label_, start, end, text[start:end], span.kb_id_))
     return tuple(sorted(hits, key=lambda h: (h.start, -h.end)))
 
 

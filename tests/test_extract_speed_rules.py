@@ -136,3 +136,21 @@ def test_programme_names_are_found_as_one_alternation_finds_them(texts):
         expected = everything.search(folded)
         found = projects._first_programme(folded)
         assert (found and (found.span(), found.lastgroup)) == (expected and (expected.span(), expected.lastgroup))
+
+
+def test_table_cells_are_found_where_a_whitespace_joined_pattern_finds_them():
+    from extract.readers.pdf import find_words
+
+    rnd = random.Random(7)
+    pieces = ["12", "1", "2", " ", "  ", "\n", "\xa0", "а", "аб", "лв.", "12 345,60", "\t"]
+    texts = _built(pieces, 400, seed=11, most=40)
+    for text in texts:
+        for _ in range(8):
+            cell = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 5)))
+            words = cell.split()
+            if not words:
+                continue
+            start = rnd.randint(0, len(text))
+            end = rnd.randint(start, len(text))
+            found = re.compile(r"\s+".join(re.escape(w) for w in words)).search(text, start, end)
+            assert find_words(text, words, start, end) == (found.span() if found else None), (text, words, start, end)

@@ -3,7 +3,6 @@ also go through pdfplumber's table finder, fed with pypdfium2's geometry (``pdf_
 budget tables come out as tables without pdfminer parsing the page a second time."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -143,13 +142,35 @@ def locate_table(text: str, rows: list[list[str]], start: int, end: int) -> tupl
             words = cell.split()
             if not words:
                 continue
-            pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
-            found = pattern.search(text, cursor, end)
+            found = find_words(text, words, cursor, end)
             if found is None:
                 continue
-            first = found.start() if first is None else first
-            cursor = last = found.end()
+            first = found[0] if first is None else first
+            cursor = last = found[1]
     return (first, last) if first is not None else (start, start)
+
+
+def find_words(text: str, words: list[str], start: int, end: int) -> tuple[int, int] | None:
+    """Span of the first place in ``text[start:end]`` where ``words`` follow each other, separated by whitespace.
+
+    What ``re.search(r"\\s+".join(map(re.escape, words)), ...)`` finds, without compiling a
+    pattern for every table cell (cells are mostly numbers, so a cache would not help).
+    """
+    head, rest = words[0], words[1:]
+    position = text.find(head, start, end)
+    while position != -1:
+        cursor = position + len(head)
+        for word in rest:
+            gap = cursor
+            while gap < end and text[gap].isspace():
+                gap += 1
+            if gap == cursor or not text.startswith(word, gap, end):
+                break
+            cursor = gap + len(word)
+        else:
+            return position, cursor
+        position = text.find(head, position + 1, end)
+    return None
 
 
 def read_pdf_document(path: Path, data: bytes) -> Document:
