@@ -140,6 +140,19 @@ def test_a_slow_a_memory_hungry_and_a_crashing_file_fail_and_the_others_go_on(tm
     assert by_name["d.txt"].result == {"text": "d.txt"}
 
 
+def test_files_waiting_behind_a_stopped_file_are_extracted_by_its_replacement(tmp_path):
+    # A worker holds the next job in its pipe while it runs one (JOBS_PER_WORKER): when it is
+    # killed, the waiting jobs go to the worker that replaces it instead of being lost.
+    names = ["slow.txt", "a.txt", "crash.txt", "b.txt", "c.txt"]
+    for name in names:
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    jobs = [Job(name, tmp_path / name, "0" * 64) for name in names]
+    outcomes = list(run_local(jobs, _pathological, workers=1, time_limit=1, memory_limit_mb=512))
+    assert [o.job.path for o in outcomes] == names
+    assert [o.error_type for o in outcomes] == ["TimeLimit", None, "WorkerCrashed", None, None]
+    assert [o.result for o in outcomes if o.ok] == [{"text": n} for n in ("a.txt", "b.txt", "c.txt")]
+
+
 def test_jobs_are_pulled_only_as_workers_free_up(tmp_path):
     pulled = []
 
