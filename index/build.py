@@ -410,14 +410,13 @@ def _store(db: sqlite_utils.Database, report: BuildReport, outcome: Outcome) -> 
               outcome.error_type or "Error")
         return
     try:
-        with db.atomic():
-            load_prepared(db, outcome.result, job.path, plan.source_url, extra=plan.stat)
-            invalidate_derived(db)
+        load_prepared(db, outcome.result, job.path, plan.source_url, extra=plan.stat)
     except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
         _fail(db, report, job.path, job.sha256,
               f"The extractor's output could not be stored ({type(error).__name__}: {error}).",
               type(error).__name__)
         return
+    invalidate_derived(db)
     if plan.is_new:
         report.added += 1
     else:
@@ -536,8 +535,8 @@ A build killed between commits loses at most this much work, which the next buil
 class PeriodicCommit:
     """Keeps a transaction open over many documents and commits it every ``seconds``.
 
-    Each document is stored inside a savepoint (``db.atomic()`` nests), so one that fails
-    still rolls back alone, and a reader never sees half a document.
+    Each document is stored all or nothing (see :func:`index.load.load_prepared`), so one that
+    fails leaves no trace but its failure, and a reader never sees half a document.
     """
 
     def __init__(self, conn: sqlite3.Connection, seconds: float):

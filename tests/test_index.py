@@ -452,6 +452,29 @@ def test_load_document_is_all_or_nothing(corpus, tmp_path):
     assert dump(db_path) == before
 
 
+def test_a_new_document_failing_inside_an_open_transaction_leaves_no_trace(corpus, tmp_path):
+    # The build stores new documents without a savepoint (cheaper for the full-text indexes) and
+    # deletes what a failing one wrote: tables and search indexes end as they were.
+    db_path = tmp_path / "letopis.db"
+    run(corpus, db_path)
+    searchable = lambda d: {name: rows for name, rows in d.items() if "_fts" not in name}  # noqa: E731
+    before = dump(db_path)
+    db = sqlite_utils.Database(db_path)
+    db.execute("create trigger no_amounts before insert on amounts begin select raise(abort, 'boom'); end")
+    extracted = {**fake_extract_file(corpus / "002_project.txt"), "sha256": "cd" * 32}
+    assert extracted["amounts"], "the failure must come after the document row is written"
+    db.conn.execute("begin")
+    with pytest.raises(sqlite3.IntegrityError):
+        load_document(db, extracted, "corpus/documents/new.txt")
+    db.conn.commit()
+    db.execute("drop trigger no_amounts")
+    for name in fts_table_names(db):
+        if db[name].exists() and name.endswith("_fts"):
+            db.execute(f"insert into [{name}]([{name}]) values ('integrity-check')")
+    db.close()
+    assert searchable(dump(db_path)) == searchable(before)
+
+
 def test_load_document_returns_the_id_and_moves_a_renamed_file(tmp_path):
     db = sqlite_utils.Database(memory=True)
     ensure_schema(db)
