@@ -86,10 +86,9 @@ class GazetteerMatcher:
 
     def __call__(self, doc: Doc) -> Doc:
         spans = self.matcher(doc, as_spans=True)
-        text = doc.text
         for span in spans:
-            matched = text[span.start_char:span.end_char].lower()
-            span.kb_id_ = self.canonical[span.label_].get(matched, matched)
+            text = span.text.lower()
+            span.kb_id_ = self.canonical[span.label_].get(text, text)
         doc.spans[SPAN_KEY] = SpanGroup(doc, name=SPAN_KEY, spans=spans)
         return doc
 
