@@ -50,6 +50,8 @@ class Run:
     writer_rss_mb: float
     max_rss_mb: float
     summary: str
+    timing: str = ""
+    """The build's own account of its phases (``took … s: … extracting and storing, …``)."""
 
 
 def cores() -> int:
@@ -73,8 +75,9 @@ def timed_build(corpus: Path, db: Path, workers: int, *, fresh: bool = True) -> 
     if fresh:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    wrapper = ("import resource, subprocess, sys, time, psutil\n"
-               "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)\n"
+    wrapper = ("import resource, subprocess, sys, tempfile, time, psutil\n"
+               "err = tempfile.TemporaryFile(mode='w+')\n"  # a file, not a pipe: many failures must not block it
+               "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=err, text=True)\n"
                "peak, proc = 0, psutil.Process(p.pid)\n"
                "while p.poll() is None:\n"
                "    try: peak = max(peak, proc.memory_info().rss)\n"
@@ -82,14 +85,16 @@ def timed_build(corpus: Path, db: Path, workers: int, *, fresh: bool = True) -> 
                "    time.sleep(0.05)\n"
                "out = p.stdout.read().strip().splitlines()\n"
                "children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024\n"
-               "print(peak, children, out[0] if out else '', sep='\\t')\n")
+               "err.seek(0)\n"
+               "took = next((line.strip() for line in err if line.startswith('took ')), '')\n"
+               "print(peak, children, out[0] if out else '', took, sep='\\t')\n")
     command = [sys.executable, "-c", wrapper, letopis(), "build", str(corpus), "--db", str(db), "--quiet",
                "--workers", str(workers)]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - started
-    writer, largest, summary = done.stdout.strip().split("\t")
-    return Run(seconds, int(writer) / 2**20, int(largest) / 2**20, summary)
+    writer, largest, summary, timing = done.stdout.strip("\n").split("\t")
+    return Run(seconds, int(writer) / 2**20, int(largest) / 2**20, summary, timing)
 
 
 def raw_pdfium(pdfs: list[Path]) -> tuple[float, int]:
@@ -325,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"letopis build ({args.workers} workers):    {len(pdf_files) / run.seconds:8.1f} docs/s "
           f"{raw_pages / run.seconds:8.1f} pages/s   ({len(pdf_files)} PDFs, {raw_pages} pages, whole process)")
     print(f"ratio build / raw (1 process):       {raw_seconds / run.seconds:8.2f}")
-    print(f"ratio build / raw ({args.workers} processes):     {raw_parallel / run.seconds:8.2f}", flush=True)
+    print(f"ratio build / raw ({args.workers} processes):     {raw_parallel / run.seconds:8.2f}")
+    print(f"the build {run.timing}", flush=True)
     if args.pdf_only:
         return 0
 
@@ -345,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         results[size] = run
         print(f"{size:6d} documents: {run.seconds:7.1f} s {size / run.seconds:7.1f} docs/s {pages / run.seconds:7.1f} "
               f"pages/s; peak RSS writer {run.writer_rss_mb:.0f} MB, largest process {run.max_rss_mb:.0f} MB "
-              f"[{run.summary}]", flush=True)
+              f"[{run.summary}]")
+        print(f"{'':20}the build {run.timing}", flush=True)
     rerun = timed_build(data / f"corpus-{args.large}", data / f"build-{args.large}.db", args.workers, fresh=False)
     full = results[args.large]
     print(f"no-change re-run of {args.large}: {rerun.seconds:.2f} s = {100 * rerun.seconds / full.seconds:.2f} % "

@@ -63,6 +63,9 @@ class BuildReport:
     failures: list[Failure] = field(default_factory=list)
     flags: int | None = None
     resolved: dict | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Wall time by phase: ``extraction`` (planning, extracting and storing, start-up included),
+    ``resolution`` (entities and consistency checks, when they ran) and ``total``."""
 
     @property
     def changed(self) -> bool:
@@ -75,6 +78,13 @@ class BuildReport:
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.removed} removed, {self.failed} failed"
         )
+
+    def timing(self) -> str:
+        """Where the time went, e.g. ``took 46.2 s: 41.3 s extracting and storing, 4.9 s resolving``."""
+        parts = [f"{self.seconds.get('extraction', 0.0):.1f} s extracting and storing"]
+        if "resolution" in self.seconds:
+            parts.append(f"{self.seconds['resolution']:.1f} s resolving and checking")
+        return f"took {self.seconds.get('total', 0.0):.1f} s: " + ", ".join(parts)
 
 
 # --- walking -------------------------------------------------------------------------------
@@ -492,6 +502,7 @@ def build(
     urls = source_urls([manifest] if manifest else default_manifests(roots))
 
     report = BuildReport()
+    started = time.perf_counter()
     db = sqlite_utils.Database(db_path)
     # With the default rollback journal each commit waits for two fsyncs. In WAL mode with
     # synchronous=NORMAL a commit survives the build being killed; only a power cut can lose
@@ -515,14 +526,18 @@ def build(
         commits.commit()
         report.removed = _remove_missing(db, roots)
         bar.close()
+        report.seconds["extraction"] = time.perf_counter() - started
         if report.changed or derived_tables_stale(db):
+            resolving = time.perf_counter()
             with db.atomic():  # entities and flags commit together: a kill between them would keep stale flags
                 resolved = resolve(db)
                 report.flags = run_checks(db)
             report.resolved = resolved
+            report.seconds["resolution"] = time.perf_counter() - resolving
     finally:
         bar.close()
         db.close()
+    report.seconds["total"] = time.perf_counter() - started
     return report
 
 

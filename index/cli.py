@@ -87,6 +87,7 @@ def build(corpus: tuple[str, ...], db_path: str, manifest: str | None, workers: 
                             time_limit=time_limit or DEFAULT_TIME_LIMIT,
                             memory_limit_mb=memory_limit_mb or DEFAULT_MEMORY_LIMIT_MB)
     click.echo(report.summary())
+    click.echo(report.timing(), err=True)
     if report.resolved and not quiet:
         click.echo(f"resolved {report.resolved['persons']} persons, {report.resolved['organizations']} organisations, "
                    f"{report.resolved['projects']} projects; {report.flags} consistency flags", err=True)
