@@ -91,14 +91,32 @@ class PersonName:
         """This name, and for ``Галина Петрова Каменова`` also the double-surname reading
         ``Галина Петрова-Каменова`` (a space often replaces the hyphen)."""
         found = [self]
-        if self.middle and not self.middle_is_initial and "-" not in self.last:
+        if self.has_double_surname_reading:
             found.append(PersonName(self.first, None, f"{self.middle}-{self.last}", self.first_is_initial, False))
         return found
 
+    @property
+    def has_double_surname_reading(self) -> bool:
+        """Whether :meth:`readings` gives a second reading (a full middle name and a single surname)."""
+        return bool(self.middle) and not self.middle_is_initial and "-" not in self.last
+
+
+_DASH = re.compile(r"\s*[‐‑–—-]\s*")
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*\.?")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04FF]")
+
 
 def _name_words(name: str) -> list[str]:
-    name = re.sub(r"\s*[‐‑–—-]\s*", "-", name)
-    return [fix_mixed_script_word(w) for w in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*\.?", name)]
+    name = _DASH.sub("-", name)
+    words = _NAME_WORD.findall(name)
+    return [fix_mixed_script_word(w) for w in words] if _may_mix_scripts(name) else words
+
+
+def _may_mix_scripts(text: str) -> bool:
+    """Whether ``fix_mixed_script_word`` may change a word of ``text`` (it changes only words that
+    hold both a Latin and a Cyrillic letter); most texts hold one script only."""
+    return bool(_LATIN_LETTER.search(text) and _CYRILLIC_LETTER.search(text))
 
 
 def parse_person_name(name: str) -> PersonName | None:
@@ -142,6 +160,8 @@ def firsts_compatible(a: PersonName, b: PersonName) -> bool:
 
 def lasts_match(a: PersonName, b: PersonName) -> bool:
     """Surnames agree word for word (a double surname's parts each)."""
+    if a.last == b.last:
+        return True
     parts_a, parts_b = a.last.split("-"), b.last.split("-")
     return len(parts_a) == len(parts_b) and all(words_match(x, y) for x, y in zip(parts_a, parts_b))
 
@@ -150,8 +170,18 @@ def names_compatible(a: PersonName, b: PersonName, *, middle: bool = True) -> bo
     """Whether two names can be the same person's on their own (context decides the rest):
     surnames agree, first names agree (an initial agrees with the names it abbreviates), and
     middle names agree where both have one; a double surname written with a space counts."""
-    return any(lasts_match(x, y) and firsts_compatible(x, y) and (not middle or middles_compatible(x, y))
-               for x in a.readings() for y in b.readings())
+    if _readings_compatible(a, b, middle):  # the first pair of readings: most answers need no other
+        return True
+    if not (a.has_double_surname_reading or b.has_double_surname_reading):
+        return False
+    return any(_readings_compatible(x, y, middle) for x in a.readings() for y in b.readings())
+
+
+def _readings_compatible(a: PersonName, b: PersonName, middle: bool) -> bool:
+    # equal words agree whatever they are: most pairs are decided without the general comparisons
+    return ((a.last == b.last or lasts_match(a, b))
+            and (a.first == b.first and a.first_is_initial == b.first_is_initial or firsts_compatible(a, b))
+            and (not middle or a.middle is None or b.middle is None or middles_compatible(a, b)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +214,8 @@ def _forms() -> tuple[tuple[str, str], ...]:
     """(written form, canonical form) pairs, longest first: ``НЧ``, ``читалище`` and ``Народно
     читалище`` share one canonical form (the ``canonical`` column of ``legal_forms.tsv``)."""
     pairs = {(fold(row["form"]), fold(row.get("canonical") or row["form"])) for row in legal_forms()}
-    return tuple(sorted(pairs, key=lambda p: len(p[0]), reverse=True))
+    # Ties in length are broken by the forms themselves: set order changes with every process.
+    return tuple(sorted(pairs, key=lambda p: (-len(p[0]), p)))
 
 
 def _strip_trailing_function_words(words: list[str]) -> list[str]:
@@ -193,24 +224,61 @@ def _strip_trailing_function_words(words: list[str]) -> list[str]:
     return words
 
 
+@lru_cache(maxsize=None)
+def _form_positions() -> dict[str, tuple[int, str]]:
+    """Each written form's position in :func:`_forms` (the first, if it is there twice) and canonical form."""
+    found: dict[str, tuple[int, str]] = {}
+    for position, (written, canonical) in enumerate(_forms()):
+        found.setdefault(written, (position, canonical))
+    return found
+
+
+def _legal_form(text: str) -> tuple[str, str]:
+    """The canonical form of the first of :func:`_forms` that ``text`` starts with (followed by a
+    space, or alone) or else ends with (after a space), and ``text`` without it; ``""`` and
+    ``text`` when there is none.
+
+    Instead of trying every form on the text, every start and end of the text that ends (starts)
+    at a space is looked up among the forms, and the match with the first form wins.
+    """
+    positions = _form_positions()
+    matches = []  # (position of the form, 0 for a start or 1 for an end, canonical form, rest of the text)
+    if text in positions:
+        position, canonical = positions[text]
+        matches.append((position, 0, canonical, ""))
+    space = text.find(" ")
+    while space >= 0:
+        start, end = text[:space], text[space + 1:]
+        if start in positions:
+            position, canonical = positions[start]
+            matches.append((position, 0, canonical, text[space:]))
+        if end in positions:
+            position, canonical = positions[end]
+            matches.append((position, 1, canonical, text[:space + 1]))
+        space = text.find(" ", space + 1)
+    if not matches:
+        return "", text
+    _, _, canonical, rest = min(matches)
+    return canonical, rest
+
+
+_MUNICIPAL_ABBREVIATION_PATTERNS = tuple((re.compile(pattern), repl) for pattern, repl in _MUNICIPAL_ABBREVIATIONS)
+_QUOTE_CHARACTER = re.compile(rf"[{re.escape(_QUOTES)}]")
+_DASH_AND_PLACE_PREFIX = re.compile(r"\s*[-–]\s*(?:гр\.|с\.)?\s*")
+_PUNCTUATION = re.compile(r"[.,;:()]")
+
+
 def parse_org_name(name: str) -> OrgName:
     """``Сдружение “Заедно за успех“`` and ``сдружение "Заедно за успех"`` give one OrgName; so do
     ``общ. Пещера`` and ``Община Пещера``. The legal form is found at the start or the end."""
-    text = " ".join(fix_mixed_script_word(w) for w in name.split())
-    text = fold(text)
-    for pattern, repl in _MUNICIPAL_ABBREVIATIONS:
-        text = re.sub(pattern, repl, text)
-    text = re.sub(rf"[{re.escape(_QUOTES)}]", " ", text)
-    text = re.sub(r"\s*[-–]\s*(?:гр\.|с\.)?\s*", " ", text)
-    text = re.sub(r"[.,;:()]", " ", text)
-    form = ""
-    for written, canonical in _forms():
-        if text.startswith(written + " ") or text == written:
-            form, text = canonical, text[len(written):]
-            break
-        if text.endswith(" " + written):
-            form, text = canonical, text[: -len(written)]
-            break
+    words = name.split()
+    text = fold(" ".join([fix_mixed_script_word(w) for w in words] if _may_mix_scripts(name) else words))
+    for pattern, repl in _MUNICIPAL_ABBREVIATION_PATTERNS:
+        text = pattern.sub(repl, text)
+    text = _QUOTE_CHARACTER.sub(" ", text)
+    text = _DASH_AND_PLACE_PREFIX.sub(" ", text)
+    text = _PUNCTUATION.sub(" ", text)
+    form, text = _legal_form(text)
     words = _strip_trailing_function_words(text.split())
     return OrgName(form=form, core=" ".join(words))
 

@@ -14,8 +14,10 @@ local kinds; projects: the base code), and blocks are small.
 
 Memory is bounded by the largest block, not by the corpus: mentions are streamed from SQLite in
 block order (SQLite's sorter spills to disk), each block is resolved on its own, and what links
-blocks (cluster of every mention, rule-4 facts, merges, entity id of every mention) goes to TEMP
-tables. Entities are then streamed in the order of their first mention and inserted in that order.
+blocks (the cluster of every mention that joined an earlier one, rule-4 facts, merges, entity id of
+every mention) goes to TEMP tables. Names are parsed once per distinct name, and SQLite joins the
+parsed names to the mentions. Entities are then streamed in the order of their first mention and
+inserted in that order.
 The only things held whole are the project titles index (it grows with projects, not documents)
 and the few clusters rule 4 joins.
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -71,7 +74,7 @@ class Mention:
 
 def stable_id(prefix: str, *parts: str | None) -> str:
     """A short id that depends only on ``parts`` (``p-3f2a…``), so addresses survive rebuilds."""
-    digest = hashlib.sha1("|".join(p or "" for p in parts).encode("utf-8")).hexdigest()[:12]
+    digest = hashlib.sha1("|".join([p or "" for p in parts]).encode("utf-8")).hexdigest()[:12]
     return f"{prefix}-{digest}"
 
 
@@ -102,20 +105,30 @@ class _Clusters:
 # ---------------------------------------------------------------------------------------------
 # People
 
-def _close_in_time(a: Mention, years: set[int]) -> bool:
-    return a.year is None or not years or any(abs(a.year - y) <= INITIAL_YEARS for y in years)
+def _close_in_time(year: int | None, years: set[int]) -> bool:
+    return year is None or not years or any(abs(year - y) <= INITIAL_YEARS for y in years)
 
 
-def _resolve_block(indexes: list[int], mentions: list[Mention], names: list[PersonName], uf: _Clusters) -> None:
-    """Rules 1–3 inside one (municipality, surname) block."""
-    full3 = [i for i in indexes if names[i].is_full and names[i].middle and not names[i].middle_is_initial]
-    in_full3 = set(full3)
-    full2 = [i for i in indexes if names[i].is_full and i not in in_full3]
-    initials = [i for i in indexes if not names[i].is_full]
+def _resolve_block(indexes: list[int], documents: list[str], years: list[int | None], names: list[PersonName],
+                   uf: _Clusters) -> None:
+    """Rules 1–3 inside one (municipality, surname) block; ``documents``, ``years`` and ``names``
+    are the mentions' document ids, years and parsed names, by mention index."""
+    full3: list[int] = []  # full names with a middle name
+    full2: list[int] = []  # other full names
+    initials: list[int] = []
+    for i in indexes:
+        name = names[i]
+        if not name.is_full:
+            initials.append(i)
+        elif name.middle and not name.middle_is_initial:
+            full3.append(i)
+        else:
+            full2.append(i)
     heads: list[int] = []  # one representative mention per person found so far
 
-    def matching(i: int, candidates: Iterable[int], *, middle: bool = True) -> list[int]:
-        return [h for h in candidates if names_compatible(names[h], names[i], middle=middle)]
+    def matching(i: int, candidates: Iterable[int]) -> list[int]:
+        name = names[i]
+        return [h for h in candidates if names_compatible(names[h], name)]
 
     for i in full3:  # rule 1
         found = matching(i, heads)
@@ -128,8 +141,7 @@ def _resolve_block(indexes: list[int], mentions: list[Mention], names: list[Pers
     for i in full2:  # rule 2
         found = matching(i, three_word_heads)
         if len(found) > 1:
-            same_doc = [h for h in found if any(mentions[m].document_id == mentions[i].document_id
-                                                for m in _members(uf, h, full3))]
+            same_doc = [h for h in found if any(documents[m] == documents[i] for m in _members(uf, h, full3))]
             found = same_doc
         if len(found) == 1:
             uf.union(found[0], i)
@@ -139,20 +151,22 @@ def _resolve_block(indexes: list[int], mentions: list[Mention], names: list[Pers
             uf.union(key[0], i)
         else:
             two_word_heads.append(i)
+    if not initials:  # nothing for rule 3 to do
+        return
     persons = three_word_heads + two_word_heads
     years_of: dict[int, set[int]] = defaultdict(set)
     docs_of: dict[int, set[str]] = defaultdict(set)
     for i in full3 + full2:
         root = uf.find(i)
-        if mentions[i].year:
-            years_of[root].add(mentions[i].year)
-        docs_of[root].add(mentions[i].document_id)
+        if years[i]:
+            years_of[root].add(years[i])
+        docs_of[root].add(documents[i])
     initial_heads: list[int] = []
     for i in initials:  # rule 3
         found = {uf.find(h) for h in persons if names_compatible(names[i], names[h])}
-        found = {r for r in found if _close_in_time(mentions[i], years_of[r])}
+        found = {r for r in found if _close_in_time(years[i], years_of[r])}
         if len(found) > 1:
-            found = {r for r in found if mentions[i].document_id in docs_of[r]}
+            found = {r for r in found if documents[i] in docs_of[r]}
         if len(found) == 1:
             uf.union(next(iter(found)), i)
             continue
@@ -180,8 +194,9 @@ def cluster_people(mentions: list[Mention]) -> list[int]:
     for i, name in enumerate(names):
         if name is not None:
             blocks[(mentions[i].municipality, name.surname_key)].append(i)
+    documents, years = [m.document_id for m in mentions], [m.year for m in mentions]
     for indexes in blocks.values():
-        _resolve_block(indexes, mentions, names, uf)  # type: ignore[arg-type]
+        _resolve_block(indexes, documents, years, names, uf)  # type: ignore[arg-type]
     _link_across_municipalities(mentions, names, uf)
     groups = uf.groups()
     return [min(groups[uf.find(i)]) for i in range(len(mentions))]
@@ -266,12 +281,18 @@ def _is_full_name(text: str) -> bool:
     return bool(name and name.is_full)
 
 
-def _best_person_name(counts: Counter, is_full: Callable[[str], bool]) -> str:
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def _best_person_name(counts: dict[str, int], is_full: Callable[[str], bool]) -> str:
     def score(text: str) -> tuple:
-        cyrillic = any("\u0400" <= c <= "\u04ff" for c in text)
-        return (cyrillic, is_full(text), len(text.split()), counts[text])
-    best = max(sorted(counts), key=score)
-    return best.title() if best.isupper() else best
+        return (_CYRILLIC.search(text) is not None, is_full(text), len(text.split()), counts[text])
+    best = max(sorted(counts), key=score) if len(counts) > 1 else next(iter(counts))
+    return _as_shown(best)
+
+
+def _as_shown(name: str) -> str:
+    return name.title() if name.isupper() else name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,9 +337,15 @@ def cluster_organizations(mentions: list[Mention]) -> tuple[list[int], list[OrgN
 # Reading mentions and writing entities
 
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # what json.dumps builds per call, built once
+_JSON_STRING = json.encoder.encode_basestring  # how _JSON writes a string (ensure_ascii=False)
 
 
 def _json(value) -> str:
+    if type(value) is list:
+        try:  # the text _JSON writes for a list of strings, without its per-call machinery
+            return "[" + ", ".join(map(_JSON_STRING, value)) + "]"
+        except TypeError:  # an item is not a string
+            pass
     return _JSON.encode(value)
 
 
@@ -329,16 +356,22 @@ _TEMP_TABLES = {
     # project mention -> its project key, and the distinct project keys of every document
     "_resolve_project_keys": "(n integer primary key, id, document_id, project)",
     "_resolve_doc_projects": "(document_id, project, primary key (document_id, project)) without rowid",
-    # people mentions in id order (n), with their document's context and their parsed name
+    # every distinct name of a people mention, parsed; then the mentions in id order (n), with their
+    # document's context and their parsed name
+    "_resolve_person_names": "(text primary key, skey, first, middle, last, first_initial, middle_initial, full) "
+                             "without rowid",
     "_resolve_people": "(n integer primary key, id, document_id, text, title, role, municipality, year, date, "
                        "skey, first, middle, last, first_initial, middle_initial, full)",
-    "_resolve_people_clusters": "(n integer primary key, cluster)",  # rules 1–3: the cluster's first n
+    # rules 1–3: the cluster's first n, of each mention that is not its cluster's first
+    "_resolve_people_clusters": "(n integer primary key, cluster)",
     "_resolve_people_facts": "(skey, first, cluster, rep, municipality, middle, last, middle_initial, projects)",
     "_resolve_people_merges": "(cluster integer primary key, final)",  # rule 4
-    "_resolve_person_links": "(id primary key, entity)",
+    "_resolve_person_links": "(id primary key, entity) without rowid",
+    # the parsed name and scope of every distinct (name, kind, municipality) of organisation mentions
+    "_resolve_org_names": "(text, kind, municipality, scope, block, form, core)",
     "_resolve_orgs": "(n integer primary key, id, document_id, text, kind, date, scope, block, form, core)",
     "_resolve_org_clusters": "(n integer primary key, cluster)",
-    "_resolve_org_links": "(id primary key, entity)",
+    "_resolve_org_links": "(id primary key, entity) without rowid",
 }
 """Working tables of one :func:`resolve` run: SQLite keeps them on disk beyond its small page cache,
 so they hold what links blocks without holding it in Python."""
@@ -371,8 +404,9 @@ class _Batch:
             self.flush()
 
     def extend(self, rows: Iterable[tuple]) -> None:
-        for row in rows:
-            self.add(row)
+        self.rows.extend(rows)
+        if len(self.rows) >= self.size:
+            self.flush()
 
     def flush(self) -> None:
         if self.rows:
@@ -385,12 +419,12 @@ class _EntityWriter:
 
     (A full-text index flushes its pending terms at every statement, so one INSERT per row would
     cost several times more.) With ``settle``, an id already taken (a rare hash collision) gets
-    ``-2``, ``-3`` …, in the order the colliding entities come. ``linked(entity_id, payload)`` is
-    called for every row once its id is final.
+    ``-2``, ``-3`` …, in the order the colliding entities come. ``linked`` is called with the
+    ``(entity_id, payload)`` of the rows of each INSERT, in order, once their ids are final.
     """
 
     def __init__(self, conn: sqlite3.Connection, table: str, *, settle: bool = True,
-                 linked: Callable[[str, object], object] | None = None):
+                 linked: Callable[[list[tuple[str, object]]], object] | None = None):
         self.conn, self.table, self.settle, self.linked = conn, table, settle, linked
         self.columns: tuple[str, ...] = ()
         self.pending: list[tuple[dict, object]] = []
@@ -419,8 +453,7 @@ class _EntityWriter:
                 self._insert_settled(row)
         self.count += len(pending)
         if self.linked:
-            for row, payload in pending:
-                self.linked(row["id"], payload)
+            self.linked([(row["id"], payload) for row, payload in pending])
 
     def _insert_settled(self, row: dict) -> None:
         base, n = row["id"], 1
@@ -456,24 +489,29 @@ def _read_project_keys(conn: sqlite3.Connection) -> None:
 
 
 def _read_people(conn: sqlite3.Connection) -> None:
-    """Every ``people`` mention, in id order, with its document's context and its parsed name."""
-    rows = conn.execute(f"select p.id, p.document_id, p.name, p.title, p.role, d.municipality, d.year, "
-                        f"d.document_date from {RECORD_TABLES['people'].name} p "
-                        f"left join documents d on d.id = p.document_id order by p.id")
+    """Every ``people`` mention, in id order, with its document's context and its parsed name.
 
-    parse = lru_cache(maxsize=_PARSED_NAMES)(parse_person_name)
+    Each distinct name is parsed once (names repeat), and SQLite joins the parsed names to the
+    mentions, so no Python code runs per mention.
+    """
+    table = RECORD_TABLES["people"].name
 
     def parsed() -> Iterator[tuple]:
-        for mention, document, name, title, role, municipality, year, date in rows:
-            text = name or ""
-            person = parse(text)
-            fields = ((person.surname_key, person.first, person.middle, person.last, person.first_is_initial,
-                       person.middle_is_initial, person.is_full) if person else (None,) * 6 + (False,))
-            yield (mention, document, text, title, role, municipality, year, date, *fields)
+        for (text,) in conn.execute(f"select distinct coalesce(name, '') from {table}"):
+            person = parse_person_name(text)
+            yield (text, *((person.surname_key, person.first, person.middle, person.last, person.first_is_initial,
+                            person.middle_is_initial, person.is_full) if person else (None,) * 6 + (False,)))
 
-    conn.executemany("insert into temp._resolve_people (id, document_id, text, title, role, municipality, year, "
-                     "date, skey, first, middle, last, first_initial, middle_initial, full) "
-                     "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed())
+    conn.executemany("insert into temp._resolve_person_names (text, skey, first, middle, last, first_initial, "
+                     "middle_initial, full) values (?, ?, ?, ?, ?, ?, ?, ?)", parsed())
+    conn.execute(f"""
+        insert into temp._resolve_people (id, document_id, text, title, role, municipality, year, date,
+                                          skey, first, middle, last, first_initial, middle_initial, full)
+        select p.id, p.document_id, nm.text, p.title, p.role, d.municipality, d.year, d.document_date,
+               nm.skey, nm.first, nm.middle, nm.last, nm.first_initial, nm.middle_initial, nm.full
+        from {table} p left join documents d on d.id = p.document_id
+        join temp._resolve_person_names nm on nm.text = coalesce(p.name, '')
+        order by p.id""")
 
 
 def _cluster_people_blocks(conn: sqlite3.Connection) -> None:
@@ -488,16 +526,14 @@ def _cluster_people_blocks(conn: sqlite3.Connection) -> None:
     facts = _Batch(conn, "insert into temp._resolve_people_facts (skey, first, cluster, rep, municipality, middle, "
                          "last, middle_initial, projects) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
     for (municipality, skey), block in _blocks(rows, 3, 4):
-        mentions = [Mention(id=str(r[0]), document_id=r[1], text="", municipality=municipality, year=r[2], date=None)
-                    for r in block]
         names = [PersonName(r[5], r[6], r[7], bool(r[8]), bool(r[9])) for r in block]
         uf = _Clusters(len(block))
-        _resolve_block(list(range(len(block))), mentions, names, uf)
+        _resolve_block(list(range(len(block))), [r[1] for r in block], [r[2] for r in block], names, uf)
         by_first: dict[tuple[int, str], list] = {}
-        for i, row in enumerate(block):
+        for i, (row, name) in enumerate(zip(block, names)):
             cluster = block[uf.find(i)][0]  # the root is the cluster's first mention
-            clusters.add((row[0], cluster))
-            name = names[i]
+            if cluster != row[0]:
+                clusters.add((row[0], cluster))
             if name.is_full:
                 projects = row[10].split(_SEP) if row[10] else ()
                 fact = by_first.get((cluster, name.first))
@@ -510,8 +546,6 @@ def _cluster_people_blocks(conn: sqlite3.Connection) -> None:
             facts.add((*fact[:-1], _SEP.join(sorted(fact[-1]))))
     clusters.flush()
     facts.flush()
-    conn.execute("insert into temp._resolve_people_clusters (n, cluster) "
-                 "select n, n from temp._resolve_people where skey is null")
 
 
 def _link_people_across_municipalities(conn: sqlite3.Connection) -> None:
@@ -538,58 +572,101 @@ def _write_persons(conn: sqlite3.Connection) -> int:
     """The ``persons`` rows, in the order of each person's first mention, and every mention's person id."""
     region = {m["name"]: m["region"] for m in municipalities()}
     rows = conn.execute("""
-        select coalesce(m.final, c.cluster) person, r.id, r.document_id, r.text, r.title, r.role, r.municipality,
-               r.date, r.full
-        from temp._resolve_people r join temp._resolve_people_clusters c on c.n = r.n
-        left join temp._resolve_people_merges m on m.cluster = c.cluster
+        select coalesce(m.final, c.cluster, r.n) person, r.id, r.document_id, r.text, r.title, r.role,
+               r.municipality, r.date, r.full
+        from temp._resolve_people r left join temp._resolve_people_clusters c on c.n = r.n
+        left join temp._resolve_people_merges m on m.cluster = coalesce(c.cluster, r.n)
         order by person""")
     links = _Batch(conn, "insert into temp._resolve_person_links (id, entity) values (?, ?)")
-    writer = _EntityWriter(conn, "persons", linked=lambda entity, mentions: links.extend((m, entity) for m in mentions))
+    writer = _EntityWriter(conn, "persons", linked=lambda done: links.extend(
+        (mention, entity) for entity, mentions in done for mention in mentions))
     for _, group in _blocks(rows, 0):
-        counts = Counter(r[3] for r in group)
-        is_full = {r[3]: bool(r[8]) for r in group}
-        name = _best_person_name(counts, is_full.__getitem__)
-        places = sorted({r[6] for r in group if r[6]})
-        dates = [r[7] for r in group if r[7]]
-        writer.add({
-            "id": stable_id("p", "|".join(places), name),
-            "name": name,
-            "aliases": _json(sorted(counts)),
-            "municipality": places[0] if len(places) == 1 else None,
-            "municipalities": _json(places),
-            "region": region.get(places[0]) if len(places) == 1 else None,
-            "titles": _json(sorted({r[4] for r in group if r[4]})),
-            "roles": _json(sorted({r[5] for r in group if r[5]})),
-            "mentions": len(group),
-            "documents": len({r[2] for r in group}),
-            "first_seen": min(dates) if dates else None,
-            "last_seen": max(dates) if dates else None,
-        }, [r[1] for r in group])
+        if len(group) == 1:  # most persons
+            writer.add(_one_mention_person(group[0], region), [group[0][1]])
+        else:
+            writer.add(_person(group, region), [r[1] for r in group])
     writer.flush()
     links.flush()
     return writer.count
 
 
+def _person(group: list[tuple], region: dict[str, str]) -> dict:
+    """The ``persons`` row of the mentions ``group`` (rows of :func:`_write_persons`' query)."""
+    counts = Counter(r[3] for r in group)
+    name = _best_person_name(counts, {r[3]: bool(r[8]) for r in group}.__getitem__)
+    places = sorted({r[6] for r in group if r[6]})
+    dates = [r[7] for r in group if r[7]]
+    return {
+        "id": stable_id("p", "|".join(places), name),
+        "name": name,
+        "aliases": _json(sorted(counts)),
+        "municipality": places[0] if len(places) == 1 else None,
+        "municipalities": _json(places),
+        "region": region.get(places[0]) if len(places) == 1 else None,
+        "titles": _json(sorted({r[4] for r in group if r[4]})),
+        "roles": _json(sorted({r[5] for r in group if r[5]})),
+        "mentions": len(group),
+        "documents": len({r[2] for r in group}),
+        "first_seen": min(dates) if dates else None,
+        "last_seen": max(dates) if dates else None,
+    }
+
+
+def _one_mention_person(row: tuple, region: dict[str, str]) -> dict:
+    """``_person([row], region)``, without the work only several mentions need."""
+    _, _, _, text, title, role, place, date, _ = row
+    name = _as_shown(text)
+    return {
+        "id": stable_id("p", place or "", name),
+        "name": name,
+        "aliases": _json([text]),
+        "municipality": place or None,
+        "municipalities": _json([place] if place else []),
+        "region": region.get(place) if place else None,
+        "titles": _json([title] if title else []),
+        "roles": _json([role] if role else []),
+        "mentions": 1,
+        "documents": 1,
+        "first_seen": date or None,
+        "last_seen": date or None,
+    }
+
+
 # --- organisations
 
 
-def _read_organizations(conn: sqlite3.Connection) -> None:
-    """Every organisation mention, in id order, with its document's context, parsed name and scope."""
-    rows = conn.execute(f"select o.id, o.document_id, o.name, o.kind, d.municipality, d.document_date "
-                        f"from {RECORD_TABLES['organizations'].name} o "
-                        f"left join documents d on d.id = o.document_id order by o.id")
+def _last_word(text: str) -> str:
+    """The last word of ``text``, lower-cased (``""`` for a name with no words, which an extractor
+    other than letopis's own may produce)."""
+    words = text.split()
+    return words[-1].lower() if words else ""
 
-    parse = lru_cache(maxsize=_PARSED_NAMES)(parse_org_name)
+
+def _read_organizations(conn: sqlite3.Connection) -> None:
+    """Every organisation mention, in id order, with its document's context, parsed name and scope.
+
+    As for people, each distinct (name, kind, municipality) is parsed once and SQLite joins them
+    to the mentions.
+    """
+    table = RECORD_TABLES["organizations"].name
+    parse = lru_cache(maxsize=_PARSED_NAMES)(parse_org_name)  # one name comes with several kinds and places
 
     def parsed() -> Iterator[tuple]:
-        for mention, document, name, kind, municipality, date in rows:
-            text = name or ""
+        for text, kind, municipality in conn.execute(f"select distinct coalesce(o.name, ''), o.kind, d.municipality "
+                                                     f"from {table} o left join documents d on d.id = o.document_id"):
             org = parse(text)
-            yield (mention, document, text, kind, date, org_scope(org, kind, municipality), org.block, org.form,
-                   org.core)
+            yield text, kind, municipality, org_scope(org, kind, municipality), org.block, org.form, org.core
 
-    conn.executemany("insert into temp._resolve_orgs (id, document_id, text, kind, date, scope, block, form, core) "
-                     "values (?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed())
+    conn.executemany("insert into temp._resolve_org_names (text, kind, municipality, scope, block, form, core) "
+                     "values (?, ?, ?, ?, ?, ?, ?)", parsed())
+    conn.execute("create index temp._resolve_org_names_key on _resolve_org_names (text, kind, municipality)")
+    conn.execute(f"""
+        insert into temp._resolve_orgs (id, document_id, text, kind, date, scope, block, form, core)
+        select o.id, o.document_id, nm.text, o.kind, d.document_date, nm.scope, nm.block, nm.form, nm.core
+        from {table} o left join documents d on d.id = o.document_id
+        join temp._resolve_org_names nm
+          on nm.text = coalesce(o.name, '') and nm.kind is o.kind and nm.municipality is d.municipality
+        order by o.id""")
 
 
 def _cluster_organization_blocks(conn: sqlite3.Connection) -> None:
@@ -609,13 +686,13 @@ def _write_organizations(conn: sqlite3.Connection) -> int:
         from temp._resolve_orgs r join temp._resolve_org_clusters c on c.n = r.n
         order by c.cluster, r.n""")
     links = _Batch(conn, "insert into temp._resolve_org_links (id, entity) values (?, ?)")
-    writer = _EntityWriter(conn, "organizations",
-                           linked=lambda entity, mentions: links.extend((m, entity) for m in mentions))
+    writer = _EntityWriter(conn, "organizations", linked=lambda done: links.extend(
+        (mention, entity) for entity, mentions in done for mention in mentions))
     for _, group in _blocks(rows, 0):
         head = group[0]  # the first mention: the cluster's representative
         org, scope = OrgName(head[7], head[8]), head[6]
         counts = Counter(r[3] for r in group)
-        name = max(sorted(counts), key=lambda t: (t.split()[-1].lower() not in TRAILING_FUNCTION_WORDS, counts[t],
+        name = max(sorted(counts), key=lambda t: (_last_word(t) not in TRAILING_FUNCTION_WORDS, counts[t],
                                                   any(q in t for q in "„“\""), len(t)))
         named = municipality_named(org)
         dates = [r[5] for r in group if r[5]]
@@ -639,7 +716,12 @@ def _write_organizations(conn: sqlite3.Connection) -> int:
 # --- projects
 
 def _normalized_title(title: str) -> str:
-    return " ".join(fold(title).replace('"', " ").split())
+    return " ".join(_title_words(title))
+
+
+def _title_words(text: str) -> list[str]:
+    """The words of ``_normalized_title(text)``, without joining them (a document's text is long)."""
+    return fold(text).replace('"', " ").split()
 
 
 def _write_projects(conn: sqlite3.Connection) -> int:
@@ -657,8 +739,8 @@ def _write_projects(conn: sqlite3.Connection) -> int:
         order by k.project, coalesce(d.document_date, ''), p.id""")
     columns = [c[0] for c in cursor.description]
     link = "insert into project_documents (project_id, document_id, link) values (?, ?, ?)"
-    writer = _EntityWriter(conn, "projects", settle=False,
-                           linked=lambda key, documents: conn.executemany(link, [(key, d, "code") for d in documents]))
+    writer = _EntityWriter(conn, "projects", settle=False, linked=lambda done: conn.executemany(
+        link, [(key, document, "code") for key, documents in done for document in documents]))
     titles: dict[str, str] = {}
     for key, rows in _blocks(cursor, 0):
         group = [dict(zip(columns, r)) for r in rows]
@@ -691,34 +773,77 @@ def _write_projects(conn: sqlite3.Connection) -> int:
         if title and len(title.split()) >= 5:
             titles[key] = _normalized_title(title)
     writer.flush()
-    if titles:  # texts are streamed one at a time, never held all at once
-        by_inner_words = _titles_by_inner_words(titles)
-        order = {key: n for n, key in enumerate(titles)}
-        for doc_id, doc_text in conn.execute("select id, text from documents order by id"):
-            text = _normalized_title(doc_text or "")
-            words = text.split(" ")
-            candidates = {key for inner in zip(words, words[1:], words[2:]) for key in by_inner_words.get(inner, ())}
-            for key in sorted(candidates, key=order.__getitem__):
-                if titles[key] in text and not conn.execute(
-                        "select 1 from project_documents where project_id = ? and document_id = ?",
-                        [key, doc_id]).fetchone():  # not already linked by its code
-                    conn.execute(link, [key, doc_id, "title"])
+    if titles:
+        _link_projects_by_title(conn, titles, link)
     return writer.count
 
 
-def _titles_by_inner_words(titles: dict[str, str]) -> dict[tuple[str, str, str], list[str]]:
-    """Project keys by the 2nd to 4th words of their title (titles have at least five words).
+def _link_projects_by_title(conn: sqlite3.Connection, titles: dict[str, str], link: str) -> None:
+    """Link every document to each project (in project order) whose normalized title it contains,
+    unless the project's code already linked them. The title's 2nd to 4th words must be whole
+    words in a row of the text too, which any title of five words or more that it contains has.
+
+    Texts are streamed one at a time, never held all at once.
+    """
+    inner = {key: " " + " ".join(_inner_words(title)) + " " for key, title in titles.items()}
+    anchors = _title_anchors(titles)
+    order = {key: n for n, key in enumerate(titles)}
+    for doc_id, doc_text in conn.execute("select id, text from documents order by id"):
+        words = _title_words(doc_text or "")
+        hits = anchors.keys() & words
+        if not hits:
+            continue
+        text = " ".join(words)
+        spaced = f" {text} "
+        found = {key for word in hits for key in _titles_at(text, spaced, word, anchors[word])}
+        for key in sorted(found, key=order.__getitem__):
+            if inner[key] in spaced and not conn.execute(
+                    "select 1 from project_documents where project_id = ? and document_id = ?",
+                    [key, doc_id]).fetchone():  # not already linked by its code
+                conn.execute(link, [key, doc_id, "title"])
+
+
+def _inner_words(title: str) -> list[str]:
+    """The 2nd to 4th words of a normalized title."""
+    words = title.split(" ")
+    return [words[1], words[2], words[3]]
+
+
+def _title_anchors(titles: dict[str, str]) -> dict[str, dict[tuple[int, int], dict[str, list[str]]]]:
+    """Project keys by anchor, then by the anchor's offset in the title and the title's length,
+    then by title. A title's anchor is one of its 2nd to 4th words (the one fewest titles have)
+    that is neither its first nor its last word.
 
     Words inside a title are whole words wherever the title occurs in a text (only its first and
-    last word may be cut from longer ones), so a document can only contain titles whose three
-    inner words it has in a row: looking those up replaces trying every title on every document,
-    which grew with documents × projects.
+    last word may be cut from longer ones), so a text contains a title exactly when the title is
+    the slice of the text that starts ``offset`` characters before one of the whole-word
+    occurrences of its anchor. Looking anchors up among a text's words replaces trying every
+    title on every document, which grew with documents × projects, and looking the slices up
+    replaces comparing every title that has the anchor.
     """
-    index: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for key, title in titles.items():
-        words = title.split(" ")
-        index[(words[1], words[2], words[3])].append(key)
+    # a title of five words or more may have four once normalized: then its 4th word is its last
+    candidates = {key: _inner_words(title)[:len(title.split(" ")) - 2] for key, title in titles.items()}
+    titles_with = Counter(word for words in candidates.values() for word in set(words))
+    index: dict[str, dict[tuple[int, int], dict[str, list[str]]]] = defaultdict(dict)
+    for key, words in candidates.items():
+        anchor = min(words, key=lambda w: (titles_with[w], -len(w)))
+        title = titles[key]
+        offset = len(" ".join(title.split(" ")[:words.index(anchor) + 1])) + 1  # the words before it and a space
+        index[anchor].setdefault((offset, len(title)), {}).setdefault(title, []).append(key)
     return index
+
+
+def _titles_at(text: str, spaced: str, anchor: str, shapes: dict[tuple[int, int], dict[str, list[str]]]
+               ) -> Iterator[str]:
+    """The keys of the titles anchored on ``anchor`` (by offset and length, then title) that occur
+    in ``text`` (``spaced`` is ``text`` with a space at each end)."""
+    needle = f" {anchor} "
+    start = spaced.find(needle)
+    while start >= 0:  # the anchor starts at text[start]
+        for (offset, length), by_title in shapes.items():
+            if start >= offset:
+                yield from by_title.get(text[start - offset:start - offset + length], ())
+        start = spaced.find(needle, start + 1)
 
 
 def municipality_rows(db: sqlite_utils.Database) -> list[dict]:

@@ -341,3 +341,25 @@ def test_colliding_entity_ids_get_a_suffix_in_order(empty_db, tmp_path, monkeypa
     ids = [r[0] for r in db.execute("select id from persons order by rowid")]
     assert ids == ["p-same"] + [f"p-same-{n}" for n in range(2, len(ids) + 1)]
     assert partition(db.execute("select id, person_id from people").fetchall()) == expected
+
+
+def test_an_organisation_mention_without_a_name_does_not_stop_resolution(empty_db, tmp_path):
+    # Another extractor (the build takes any) may record an organisation with an empty name.
+    documents = {"d1": ("Първомай", 2024, [])}
+    organisations = [("o1", "d1", "", "company"), ("o2", "d1", "Сдружение „Заедно“", "ngo")]
+    db = database(empty_db, tmp_path / "empty-name.db", documents, [], organisations)
+    resolve(db)
+    assert db.execute("select count(*) from organization_mentions where organization_id is null").fetchone()[0] == 0
+
+
+def test_legal_forms_come_in_the_same_order_in_every_process():
+    # The forms are tried longest first; among forms of one length the order must not follow the
+    # per-process hash seed, or a name could parse differently from one build to the next.
+    import subprocess
+    import sys
+
+    script = "from index.names import _forms; print(_forms())"
+    outputs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO,
+                              env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
+               for seed in range(6)}
+    assert len(outputs) == 1
