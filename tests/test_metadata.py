@@ -182,6 +182,8 @@ def test_canned_query_results_are_right(db_path):
     assert [(b["project"], b["total_eur"]) for b in budgets] == [("Ремонт на читалище", 100000.0)]
     people = asyncio.run(run("person_documents", name="Михайлов"))
     assert sorted(p["roles"] for p in people) == ["кмет", "председател"]
+    assert asyncio.run(run("person_documents", name="михайлов")) == people  # any case, as the search
+    assert asyncio.run(run("person_documents", name="Михайл")) == people  # the start of a word
     assert len(asyncio.run(run("search", q="читалищ"))) == 1  # prefix match: читалищ → читалище
     assert len(asyncio.run(run("search", q='"работната група"'))) == 1
     assert asyncio.run(run("search", q='ОПР 2021-2027 "unbalanced')) == []  # odd input is not an error
