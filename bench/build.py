@@ -303,11 +303,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=100, help="requests per query for the latency figures")
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("--pdf-only", action="store_true", help="only the PDF throughput section")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="only the Datasette latency section (on the databases of an earlier full run)")
     args = parser.parse_args(argv)
     data = args.data
     data.mkdir(parents=True, exist_ok=True)
     print(f"# letopis build benchmark — {cores()} cores, Python {sys.version.split()[0]}, "
           f"{time.strftime('%Y-%m-%d')}", flush=True)
+    if args.latency_only:
+        return latency_section(data, args)
 
     started = time.perf_counter()
     files = generate(data / f"corpus-{args.large}", args.large, jobs=cores())
@@ -360,7 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     a, b = results[args.small], results[args.large]
     print(f"peak RSS {args.large} vs {args.small}: writer {100 * (b.writer_rss_mb / a.writer_rss_mb - 1):+.1f} %, "
           f"largest process {100 * (b.max_rss_mb / a.max_rss_mb - 1):+.1f} %", flush=True)
+    return latency_section(data, args)
 
+
+def latency_section(data: Path, args: argparse.Namespace) -> int:
+    """Print p50/p99 of each typical request on the served database (cloned from the large build if stale)."""
     print(f"\n## Datasette latency, {args.served} documents (JSON API over loopback, {args.repeats} requests each)")
     served = data / f"served-{args.served}.db"
     if not served.exists() or schema_of(served) != schema_of(data / f"build-{args.large}.db"):
