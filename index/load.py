@@ -8,8 +8,8 @@ transaction (``db.atomic()``), so a reader never sees a document half-loaded.
 from __future__ import annotations
 
 import csv
-import sqlite3
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache

@@ -37,7 +37,7 @@ _POLL_SECONDS = 0.05
 JOBS_PER_WORKER = 2
 """Jobs handed to a worker at once: the one it runs and the next, waiting in its pipe, so that it
 starts the next file while the writer is still storing the last one instead of idling until the
-writer comes back for it (a third of each worker's time, on two cores)."""
+writer comes back for it."""
 WORKER_FULL_COLLECTION_EVERY = 20
 """A worker collects the young generations after every document and everything after this many."""
 
@@ -233,10 +233,11 @@ def run_local(
     """Extract ``jobs`` in ``workers`` forked processes; outcomes come back in job order.
 
     ``window`` (default ``4 × workers``) bounds the jobs taken but not yet handed to the
-    caller; each worker holds at most ``JOBS_PER_WORKER`` of them. The extractor is inherited by the forked workers, so it needs no pickling, and
-    whatever ``warm_up`` loads before the fork (the spaCy pipeline, gazetteers, models) is
-    shared copy-on-write. Workers are started, and ``warm_up`` called, only once there is
-    a first job: a build with nothing to extract starts nothing. ``prepare`` (see
+    caller; each worker holds at most ``JOBS_PER_WORKER`` of them. The extractor is inherited
+    by the forked workers, so it needs no pickling, and whatever ``warm_up`` loads before the
+    fork (the spaCy pipeline, gazetteers, models) is shared copy-on-write. Workers are started,
+    and ``warm_up`` called, only once there is a first job: a build with nothing to extract
+    starts nothing. ``prepare`` (see
     :func:`run_extraction`) runs in the workers too, after the extractor.
     """
     source = iter(jobs)
@@ -290,7 +291,8 @@ def run_local(
                     except (EOFError, OSError):
                         ready.append(worker.process.sentinel)
                     else:
-                        assert seq == worker.finished(), "a worker answers its jobs in the order it got them"
+                        if seq != worker.finished():
+                            raise RuntimeError(f"worker answered job {seq} out of order")
                         done[seq] = Outcome(job, result, reason, error_type, seconds)
                         continue
                 elapsed = time.monotonic() - worker.started
