@@ -581,10 +581,7 @@ def _write_persons(conn: sqlite3.Connection) -> int:
     writer = _EntityWriter(conn, "persons", linked=lambda done: links.extend(
         (mention, entity) for entity, mentions in done for mention in mentions))
     for _, group in _blocks(rows, 0):
-        if len(group) == 1:  # most persons
-            writer.add(_one_mention_person(group[0], region), [group[0][1]])
-        else:
-            writer.add(_person(group, region), [r[1] for r in group])
+        writer.add(_person(group, region), [r[1] for r in group])
     writer.flush()
     links.flush()
     return writer.count
@@ -609,26 +606,6 @@ def _person(group: list[tuple], region: dict[str, str]) -> dict:
         "documents": len({r[2] for r in group}),
         "first_seen": min(dates) if dates else None,
         "last_seen": max(dates) if dates else None,
-    }
-
-
-def _one_mention_person(row: tuple, region: dict[str, str]) -> dict:
-    """``_person([row], region)``, without the work only several mentions need."""
-    _, _, _, text, title, role, place, date, _ = row
-    name = _as_shown(text)
-    return {
-        "id": stable_id("p", place or "", name),
-        "name": name,
-        "aliases": _json([text]),
-        "municipality": place or None,
-        "municipalities": _json([place] if place else []),
-        "region": region.get(place) if place else None,
-        "titles": _json([title] if title else []),
-        "roles": _json([role] if role else []),
-        "mentions": 1,
-        "documents": 1,
-        "first_seen": date or None,
-        "last_seen": date or None,
     }
 
 

@@ -40,21 +40,6 @@ def test_json_is_what_json_dumps_writes(value):
 
 # --- persons -----------------------------------------------------------------------------------------
 
-def test_a_one_mention_person_is_the_person_of_its_one_mention():
-    region = {"Първомай": "Пловдив", "Пещера": "Пазарджик"}
-    rows = [(n, f"m{n}", f"d{n}", text, title, role, place, date, full)
-            for n, (text, title, role, place, date, full) in enumerate(
-                (text, title, role, place, date, full)
-                for text in ("Иван Петров", "ИВАН ПЕТРОВ", "IVAN PETROV", "", "К. Селска")
-                for title in (None, "", "кмет")
-                for role in (None, "", "председател")
-                for place in (None, "", "Първомай", "Пещера", "Бяла")
-                for date in (None, "", "2024-01-01")
-                for full in (0, 1))]
-    for row in rows:
-        assert R._one_mention_person(row, region) == R._person([row], region), row
-
-
 def best_person_name_reference(counts, is_full) -> str:
     def score(text: str) -> tuple:
         cyrillic = any("\u0400" <= c <= "\u04ff" for c in text)
