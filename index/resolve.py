@@ -747,8 +747,10 @@ def _write_projects(conn: sqlite3.Connection) -> int:
             "first_seen": dates[0] if dates else None,
             "last_seen": dates[-1] if dates else None,
         }, sorted({r["document_id"] for r in group}))
-        if title and len(title.split()) >= 5:
-            titles[key] = _normalized_title(title)
+        normalized = _normalized_title(title or "")
+        # Matching reads a title's 2nd to 4th words: quotes standing alone may leave fewer.
+        if title and len(title.split()) >= 5 and normalized.count(" ") >= 3:
+            titles[key] = normalized
     writer.flush()
     if titles:
         _link_projects_by_title(conn, titles, link)

@@ -363,3 +363,11 @@ def test_legal_forms_come_in_the_same_order_in_every_process():
                               env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
                for seed in range(6)}
     assert len(outputs) == 1
+
+
+def test_a_project_title_of_quotes_and_three_words_does_not_stop_resolution(empty_db, tmp_path):
+    # Five words as written, three once the lone quotes are gone: too short to look for in texts.
+    db = database(empty_db, tmp_path / "quoted-title.db", {"d1": ("Първомай", 2024, ["BG16RFOP001-1.001"])}, [])
+    db.execute("update project_mentions set title = '„ Зелен град “ 2024'")
+    resolve(db)
+    assert db.execute("select count(*) from project_mentions where project_id is null").fetchone()[0] == 0
